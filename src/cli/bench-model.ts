@@ -1,0 +1,140 @@
+// `riptide bench model`: PI0 training step time (forward + backward + AdamW) and chunk-sampling latency on random
+// inputs, with achieved GFLOP/s from the analytic count (src/model/flops.ts) next to OpenBLAS sgemm GFLOP/s
+// measured in the same run, so a figure can be read as a fraction of what the machine's GEMM does.
+import { performance } from 'node:perf_hooks';
+
+import { RiptideError } from '../errors.ts';
+import { native } from '../native.ts';
+import { loadPi0Config, type Pi0Config } from '../model/config.ts';
+import { pi0Flops, sampleFlops } from '../model/flops.ts';
+import type { LossBatch, SampleBatch } from '../model/native-types.ts';
+import { hasNativePi0, Pi0Policy } from '../model/pi0.ts';
+import { gitCommit, machineInfo, printTable, writeJsonAtomic, type TableRow } from './report-json.ts';
+
+export interface BenchModelOptions {
+  preset: string; // tiny | small | pi0 | path to a preset JSON
+  json?: string; // write the figures here
+  batches?: number[]; // training batch sizes, default [8, 32]
+  sampleBatches?: number[]; // sampling batch sizes, default [1, 16]
+  steps?: number; // timed repetitions per figure (after one warm-up), default 3
+  threads?: number; // native compute threads (default: the addon's choice)
+}
+
+const FLOW_STEPS = 10;
+const SGEMM_N = 1024;
+const ADAMW = { lrModel: 1e-5, lrHeader: 1e-4, weightDecay: 1e-10, clipNorm: 1 };
+
+// Deterministic inputs: mulberry32 + Box-Muller, so every run times the same work.
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function fill(n: number, f: () => number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = f();
+  return a;
+}
+
+function randomInputs(c: Pi0Config, B: number, seed: number): SampleBatch & { actions: Float32Array } {
+  const u = rng(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+  const L = c.max_token_len;
+  const tokens = new Int32Array(B * L);
+  for (let i = 0; i < tokens.length; i++) tokens[i] = Math.floor(u() * c.llm.vocab_size);
+  return {
+    batch: B,
+    images: fill(B * c.num_cameras * c.image_size * c.image_size * 3, () => u() * 2 - 1),
+    imageMask: new Uint8Array(B * c.num_cameras).fill(1),
+    tokens,
+    tokenMask: new Uint8Array(B * L).fill(1),
+    state: fill(B * c.state_dim, normal),
+    actions: fill(B * c.action_horizon * c.action_dim, normal),
+    noise: fill(B * c.action_horizon * c.action_dim, normal),
+    numSteps: FLOW_STEPS,
+  };
+}
+
+/** Mean wall time of `steps` calls after one warm-up call, in ms. */
+function timeIt(steps: number, run: () => void): number {
+  run();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) run();
+  return (performance.now() - t0) / steps;
+}
+
+export type BenchModelReport = Record<string, string | number | object>;
+
+export async function benchModel(opts: BenchModelOptions): Promise<BenchModelReport> {
+  const config = loadPi0Config(opts.preset);
+  if (!hasNativePi0()) {
+    throw new RiptideError(
+      'bench model: the native addon has no PI0 model (native().pi0.Pi0Model). Fix: build it with `npm run build:native` after pulling cpp/pi0.',
+    );
+  }
+  const trainBatches = opts.batches ?? [8, 32];
+  const sampleBatches = opts.sampleBatches ?? [1, 16];
+  const steps = opts.steps ?? 3;
+  for (const [flag, list] of [['batches', trainBatches], ['sampleBatches', sampleBatches]] as const) {
+    if (!list.every((b) => Number.isInteger(b) && b > 0)) throw new RiptideError(`bench model: ${flag} must be positive integers, got ${JSON.stringify(list)}`);
+  }
+  if (!Number.isInteger(steps) || steps < 1) throw new RiptideError(`bench model: steps must be a positive integer, got ${steps}`);
+
+  const flops = pi0Flops(config);
+  const sgemm = native().pi0.sgemmGflops(SGEMM_N, 5);
+  const policy = Pi0Policy.create({ config, seed: 0, threads: opts.threads });
+
+  const report: BenchModelReport = {
+    preset: config.name,
+    params: policy.paramCount,
+    timed_repetitions: steps,
+    flow_steps: FLOW_STEPS,
+    train_gflop_per_sample: flops.train / 1e9,
+    sample_gflop_per_chunk_per_sample: sampleFlops(flops, FLOW_STEPS) / 1e9,
+    sgemm_n: SGEMM_N,
+    sgemm_gflops: sgemm,
+  };
+  const rows: TableRow[] = [{ figure: 'sgemm', batch: SGEMM_N, ms: null, 'samples/s': null, 'GFLOP/s': sgemm, 'vs sgemm': 1 }];
+
+  let trainGflops = 0;
+  for (const B of trainBatches) {
+    const inputs = randomInputs(config, B, 1000 + B);
+    const batch: LossBatch = { ...inputs, seed: 1 };
+    const ms = timeIt(steps, () => policy.trainStep([batch], ADAMW));
+    const gflops = (flops.train * B) / (ms / 1e3) / 1e9;
+    report[`train_ms_per_step_b${B}`] = ms;
+    report[`train_samples_per_s_b${B}`] = (B * 1e3) / ms;
+    report[`train_gflops_b${B}`] = gflops;
+    trainGflops = gflops; // the last (largest by default) batch is the headline figure
+    rows.push({ figure: 'train step', batch: B, ms, 'samples/s': (B * 1e3) / ms, 'GFLOP/s': gflops, 'vs sgemm': gflops / sgemm });
+  }
+  report.train_gflops = trainGflops;
+  report.train_sgemm_ratio = trainGflops / sgemm;
+
+  for (const B of sampleBatches) {
+    const batch = randomInputs(config, B, 2000 + B);
+    const ms = timeIt(steps, () => void policy.sampleActions(batch));
+    const gflops = (sampleFlops(flops, FLOW_STEPS) * B) / (ms / 1e3) / 1e9;
+    report[`sample_latency_ms_b${B}`] = ms;
+    report[`sample_gflops_b${B}`] = gflops;
+    rows.push({ figure: `sample chunk (${FLOW_STEPS} steps)`, batch: B, ms, 'samples/s': (B * 1e3) / ms, 'GFLOP/s': gflops, 'vs sgemm': gflops / sgemm });
+  }
+
+  report.machine = machineInfo();
+  report.git_commit = gitCommit();
+  report.date = new Date().toISOString();
+
+  console.log(`PI0 '${config.name}': ${(policy.paramCount / 1e6).toFixed(2)} M params, ${steps} timed repetitions after a warm-up`);
+  printTable(rows);
+  if (opts.json) {
+    writeJsonAtomic(opts.json, report);
+    console.log(`wrote ${opts.json}`);
+  }
+  return report;
+}

@@ -1,0 +1,240 @@
+// A checkpoint is a folder:
+//   model.safetensors      weights by lerobot/openpi key (F32, or BF16 for export)
+//   optimizer.safetensors  AdamW state: adam.m, adam.v as flat F32 [N]; step in the metadata
+//   config.json            the model preset
+//   norm_stats.json        openpi format, when the trainer has stats
+//   trainer_state.json     free-form JSON from the trainer (step, sampler state, rng state, ...)
+// Saving writes everything into `<dir>.tmp-<pid>` and then swaps it in with renames; the previous checkpoint is
+// moved aside only for the instant of the swap and restored if the swap fails, so nothing already saved is lost.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+import { configMismatch, parsePi0Config, type Pi0Config } from './config.ts';
+import { ModelFileError, ModelInputError } from './errors.ts';
+import { writeFileAtomic } from './fs-atomic.ts';
+import type { ParamEntry } from './native-types.ts';
+import { normStatsJson, readNormStats, type NormStats } from './norm-stats.ts';
+import { SafetensorsReader, writeSafetensors, type SafetensorsWriteDtype } from './safetensors.ts';
+import { loadWeights, saveWeights } from './weights.ts';
+
+export const CHECKPOINT_FILES = {
+  model: 'model.safetensors',
+  optimizer: 'optimizer.safetensors',
+  config: 'config.json',
+  normStats: 'norm_stats.json',
+  trainerState: 'trainer_state.json',
+} as const;
+
+const ADAM_M = 'adam.m';
+const ADAM_V = 'adam.v';
+const OPTIMIZER_FORMAT = 'riptide-adamw-v1';
+
+type WeightSpec = Pick<ParamEntry, 'name' | 'shape' | 'offset' | 'size'>;
+
+export interface AdamState {
+  m: Float32Array;
+  v: Float32Array;
+  step: number; // optimizer steps taken
+}
+
+export interface CheckpointContents {
+  config: Pi0Config;
+  spec: readonly WeightSpec[];
+  params: Float32Array;
+  optimizer?: AdamState | null;
+  normStats?: NormStats | null;
+  trainerState?: unknown; // JSON-serialisable; omitted/undefined = no trainer_state.json
+  dtype?: SafetensorsWriteDtype; // weights dtype, default F32 (exact round-trip)
+}
+
+export function saveCheckpoint(dir: string, c: CheckpointContents): void {
+  const target = path.resolve(dir);
+  mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = `${target}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  try {
+    saveWeights(path.join(tmp, CHECKPOINT_FILES.model), c.spec, c.params, {
+      dtype: c.dtype,
+      metadata: { 'riptide.preset': c.config.name },
+    });
+    if (c.optimizer) {
+      const { m, v, step } = c.optimizer;
+      if (m.length !== c.params.length || v.length !== c.params.length || !Number.isSafeInteger(step) || step < 0) {
+        throw new ModelInputError(
+          'optimizer',
+          `m (${m.length}) and v (${v.length}) must match the ${c.params.length} params, step (${step}) must be an integer >= 0`,
+          'pass the native model adamM(), adamV() and step().',
+        );
+      }
+      writeSafetensors(
+        path.join(tmp, CHECKPOINT_FILES.optimizer),
+        [
+          [ADAM_M, { shape: [m.length], data: m }],
+          [ADAM_V, { shape: [v.length], data: v }],
+        ],
+        { format: OPTIMIZER_FORMAT, step: String(step), param_count: String(c.params.length) },
+        'F32',
+      );
+    }
+    writeFileAtomic(path.join(tmp, CHECKPOINT_FILES.config), `${JSON.stringify(c.config, null, 2)}\n`);
+    if (c.normStats) writeFileAtomic(path.join(tmp, CHECKPOINT_FILES.normStats), normStatsJson(c.normStats));
+    if (c.trainerState !== undefined) {
+      let text: string;
+      try {
+        text = JSON.stringify(c.trainerState, null, 2);
+      } catch (e) {
+        throw new ModelInputError('trainerState', `is not JSON-serialisable (${(e as Error).message})`, 'convert BigInts and typed arrays to numbers/arrays/strings first.');
+      }
+      writeFileAtomic(path.join(tmp, CHECKPOINT_FILES.trainerState), `${text}\n`);
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  swapInto(tmp, target);
+}
+
+function swapInto(tmp: string, target: string): void {
+  const old = `${target}.old-${process.pid}`;
+  const hadPrevious = existsSync(target);
+  if (hadPrevious) {
+    rmSync(old, { recursive: true, force: true });
+    renameSync(target, old);
+  }
+  try {
+    renameSync(tmp, target);
+  } catch (e) {
+    if (hadPrevious) renameSync(old, target);
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  if (hadPrevious) rmSync(old, { recursive: true, force: true });
+}
+
+export interface CheckpointTarget {
+  config: Pi0Config;
+  spec: readonly WeightSpec[];
+  params: Float32Array;
+  adamM?: Float32Array; // filled from optimizer.safetensors when given
+  adamV?: Float32Array;
+}
+
+export interface LoadCheckpointOptions {
+  optimizer?: 'required' | 'optional' | 'skip'; // default 'optional': a weights-only folder loads with a warning
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  config: Pi0Config;
+  step: number | null; // optimizer step, null without optimizer state
+  normStats: NormStats | null;
+  trainerState: unknown; // null when there is no trainer_state.json
+  warnings: string[];
+}
+
+function missingFile(dir: string, name: string, fix: string): never {
+  const file = path.join(dir, name);
+  throw new ModelFileError(file, undefined, 'missing from the checkpoint folder', fix);
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ModelFileError(file, undefined, `not valid JSON (${(e as Error).message})`, 'restore the file from a good checkpoint or save the checkpoint again.');
+  }
+}
+
+function checkDir(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = path.dirname(dir);
+  const base = path.basename(dir);
+  const aside = existsSync(parent) ? readdirSync(parent).filter((f) => f.startsWith(`${base}.old-`)) : [];
+  throw new ModelFileError(
+    dir,
+    undefined,
+    'checkpoint folder not found',
+    aside.length
+      ? `a save was interrupted mid-swap; the previous checkpoint is ${path.join(parent, aside[0])}: rename it to ${dir}.`
+      : 'check the path (a checkpoint folder holds model.safetensors and config.json).',
+  );
+}
+
+/** The preset stored in a checkpoint (to create a model that fits it). */
+export function readCheckpointConfig(dir: string): Pi0Config {
+  const abs = path.resolve(dir);
+  checkDir(abs);
+  const file = path.join(abs, CHECKPOINT_FILES.config);
+  if (!existsSync(file)) missingFile(abs, CHECKPOINT_FILES.config, 'save the checkpoint again, or copy the preset JSON it was trained with (configs/model/<preset>.json) into the folder as config.json.');
+  return parsePi0Config(readJson(file), file);
+}
+
+/**
+ * Read a checkpoint. With a target, also check its config against the target's and load the weights (and Adam
+ * state, when the target has adamM/adamV) into the target's buffers.
+ */
+export function loadCheckpoint(dir: string, target?: CheckpointTarget, opts: LoadCheckpointOptions = {}): LoadedCheckpoint {
+  const abs = path.resolve(dir);
+  const config = readCheckpointConfig(abs);
+  const warnings: string[] = [];
+  const modelFile = path.join(abs, CHECKPOINT_FILES.model);
+  if (!existsSync(modelFile)) missingFile(abs, CHECKPOINT_FILES.model, 'the save did not finish: use an earlier checkpoint.');
+
+  if (target) {
+    const d = configMismatch(config, target.config);
+    if (d) {
+      throw new ModelFileError(
+        path.join(abs, CHECKPOINT_FILES.config),
+        d.field,
+        `is ${JSON.stringify(d.a)} in the checkpoint but ${JSON.stringify(d.b)} in the model ('${target.config.name}')`,
+        `create the model from the checkpoint's config (Pi0Policy.fromCheckpoint('${dir}')), or load a checkpoint of preset '${target.config.name}'.`,
+      );
+    }
+    warnings.push(...loadWeights(modelFile, target.spec, target.params).warnings);
+  }
+
+  let step: number | null = null;
+  const optFile = path.join(abs, CHECKPOINT_FILES.optimizer);
+  const mode = opts.optimizer ?? 'optional';
+  if (mode !== 'skip') {
+    if (!existsSync(optFile)) {
+      if (mode === 'required') missingFile(abs, CHECKPOINT_FILES.optimizer, 'resume from a training checkpoint (one saved with optimizer state), or start a fresh optimizer.');
+      warnings.push(`${optFile}: not present; the optimizer starts from zero state`);
+    } else {
+      step = readOptimizer(optFile, target);
+    }
+  }
+
+  const nsFile = path.join(abs, CHECKPOINT_FILES.normStats);
+  const normStats = existsSync(nsFile) ? readNormStats(nsFile) : null;
+  const tsFile = path.join(abs, CHECKPOINT_FILES.trainerState);
+  const trainerState = existsSync(tsFile) ? readJson(tsFile) : null;
+  return { dir: abs, config, step, normStats, trainerState, warnings };
+}
+
+function readOptimizer(file: string, target: CheckpointTarget | undefined): number {
+  const r = SafetensorsReader.open(file);
+  try {
+    const stepText = r.metadata.step;
+    const step = Number(stepText);
+    if (stepText === undefined || !Number.isSafeInteger(step) || step < 0) {
+      throw new ModelFileError(file, '__metadata__.step', `is ${JSON.stringify(stepText)}, expected a non-negative integer`, 'save the checkpoint again.');
+    }
+    const fill = (name: string, dst: Float32Array | undefined) => {
+      const e = r.entries.get(name);
+      if (!e) throw new ModelFileError(file, name, 'missing tensor', 'save the checkpoint again (optimizer state holds adam.m and adam.v).');
+      const n = e.shape.reduce((a, b) => a * b, 1);
+      const want = target?.params.length;
+      if (want !== undefined && (e.shape.length !== 1 || n !== want)) {
+        throw new ModelFileError(file, name, `shape [${e.shape.join(', ')}] does not match the model's ${want} parameters`, 'load a checkpoint of the same preset.');
+      }
+      if (dst) r.readInto(name, dst);
+    };
+    fill(ADAM_M, target?.adamM);
+    fill(ADAM_V, target?.adamV);
+    return step;
+  } finally {
+    r.close();
+  }
+}

@@ -1,0 +1,89 @@
+// The riptide command line: one entry, subcommands per workflow (bench, sim, ...).
+import { Command, CommanderError } from 'commander';
+
+import { RiptideError } from '../errors.ts';
+
+function buildProgram(): Command {
+  const program = new Command('riptide')
+    .description('Fast single-machine RL fine-tuning of PI0-style policies on LIBERO-style MuJoCo tasks')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const bench = program.command('bench').description('measure speed; prints a table, --json writes the figures');
+  bench
+    .command('sim')
+    .description('simulator costs: creation, reset, control step, 2-camera observation, native-only floor')
+    .option('--json <file>', 'write the figures as JSON')
+    .option('--envs <n>', 'parallel envs in the VecEnv', '4')
+    .option('--steps <n>', 'control steps per timing loop', '200')
+    .action(async (opts) => {
+      const { benchSim } = await import('./bench-sim.ts');
+      await benchSim({ json: opts.json, envs: positiveInt(opts.envs, '--envs'), steps: positiveInt(opts.steps, '--steps') });
+    });
+  bench
+    .command('model')
+    .description('PI0 training and sampling speed next to OpenBLAS sgemm GFLOP/s')
+    .option('--preset <name>', 'model preset: tiny, small, pi0 or a JSON file', 'small')
+    .option('--json <file>', 'write the figures as JSON')
+    .action(async (opts) => {
+      const { benchModel } = await import('./bench-model.ts');
+      await benchModel({ preset: opts.preset, json: opts.json });
+    });
+
+  const sim = program.command('sim').description('the bowl-and-plate example scene');
+  sim
+    .command('expert')
+    .description('run the scripted pick-and-place expert over seeded placements and report On(bowl, plate)')
+    .option('--episodes <n>', 'number of seeded initial placements', '50')
+    .option('--seed <n>', 'first placement seed', '0')
+    .option('--envs <n>', 'parallel envs', '10')
+    .action(async (opts) => {
+      const { runExpertCheck } = await import('./sim-expert.ts');
+      await runExpertCheck({
+        episodes: positiveInt(opts.episodes, '--episodes'),
+        seed: nonNegativeInt(opts.seed, '--seed'),
+        envs: positiveInt(opts.envs, '--envs'),
+      });
+    });
+  sim
+    .command('render')
+    .description('render both cameras of the example scene to a PNG')
+    .requiredOption('--out <file.png>', 'output PNG path')
+    .option('--size <px>', 'image size (square)', '256')
+    .option('--seed <n>', 'placement seed', '0')
+    .action(async (opts) => {
+      const { renderExample } = await import('./sim-expert.ts');
+      await renderExample({ out: opts.out, size: positiveInt(opts.size, '--size'), seed: nonNegativeInt(opts.seed, '--seed') });
+    });
+  return program;
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new RiptideError(`${flag} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+function nonNegativeInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new RiptideError(`${flag} must be a non-negative integer, got '${v}'`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof RiptideError) {
+      console.error(`riptide: ${err.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+}

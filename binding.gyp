@@ -6,10 +6,14 @@
         "cpp/addon/addon.cc",
         "cpp/addon/sim_binding.cc",
         "cpp/addon/pi0_binding.cc",
-        "cpp/sim/vec_env.cc",
+        "cpp/sim/mujoco_errors.cc",
         "cpp/sim/osc.cc",
         "cpp/sim/render.cc",
-        "cpp/pi0/model.cc"
+        "cpp/sim/vec_env.cc",
+        "cpp/pi0/config.cc",
+        "cpp/pi0/fast.cc",
+        "cpp/pi0/model.cc",
+        "cpp/pi0/selftest.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -87,7 +87,10 @@ export async function benchModel(opts: BenchModelOptions): Promise<BenchModelRep
   if (!Number.isInteger(steps) || steps < 1) throw new RiptideError(`bench model: steps must be a positive integer, got ${steps}`);
 
   const flops = pi0Flops(config);
-  const sgemm = native().pi0.sgemmGflops(SGEMM_N, 5);
+  // The machine's sgemm is measured before and after the model work, 3 times each, and the best figure is the
+  // baseline: a noisy neighbour then lowers our ratio, never raises it.
+  const sgemmTrials = () => [0, 1, 2].map(() => native().pi0.sgemmGflops(SGEMM_N, 10));
+  const sgemmBefore = sgemmTrials();
   const policy = Pi0Policy.create({ config, seed: 0, threads: opts.threads });
 
   const report: BenchModelReport = {
@@ -98,9 +101,8 @@ export async function benchModel(opts: BenchModelOptions): Promise<BenchModelRep
     train_gflop_per_sample: flops.train / 1e9,
     sample_gflop_per_chunk_per_sample: sampleFlops(flops, FLOW_STEPS) / 1e9,
     sgemm_n: SGEMM_N,
-    sgemm_gflops: sgemm,
   };
-  const rows: TableRow[] = [{ figure: 'sgemm', batch: SGEMM_N, ms: null, 'samples/s': null, 'GFLOP/s': sgemm, 'vs sgemm': 1 }];
+  const rows: TableRow[] = [];
 
   let trainGflops = 0;
   for (const B of trainBatches) {
@@ -112,10 +114,8 @@ export async function benchModel(opts: BenchModelOptions): Promise<BenchModelRep
     report[`train_samples_per_s_b${B}`] = (B * 1e3) / ms;
     report[`train_gflops_b${B}`] = gflops;
     trainGflops = gflops; // the last (largest by default) batch is the headline figure
-    rows.push({ figure: 'train step', batch: B, ms, 'samples/s': (B * 1e3) / ms, 'GFLOP/s': gflops, 'vs sgemm': gflops / sgemm });
+    rows.push({ figure: 'train step', batch: B, ms, 'samples/s': (B * 1e3) / ms, 'GFLOP/s': gflops });
   }
-  report.train_gflops = trainGflops;
-  report.train_sgemm_ratio = trainGflops / sgemm;
 
   for (const B of sampleBatches) {
     const batch = randomInputs(config, B, 2000 + B);
@@ -123,8 +123,17 @@ export async function benchModel(opts: BenchModelOptions): Promise<BenchModelRep
     const gflops = (sampleFlops(flops, FLOW_STEPS) * B) / (ms / 1e3) / 1e9;
     report[`sample_latency_ms_b${B}`] = ms;
     report[`sample_gflops_b${B}`] = gflops;
-    rows.push({ figure: `sample chunk (${FLOW_STEPS} steps)`, batch: B, ms, 'samples/s': (B * 1e3) / ms, 'GFLOP/s': gflops, 'vs sgemm': gflops / sgemm });
+    rows.push({ figure: `sample chunk (${FLOW_STEPS} steps)`, batch: B, ms, 'samples/s': (B * 1e3) / ms, 'GFLOP/s': gflops });
   }
+
+  const sgemmAll = [...sgemmBefore, ...sgemmTrials()];
+  const sgemm = Math.max(...sgemmAll);
+  report.sgemm_gflops = sgemm;
+  report.sgemm_gflops_min = Math.min(...sgemmAll);
+  report.train_gflops = trainGflops;
+  report.train_sgemm_ratio = trainGflops / sgemm;
+  rows.unshift({ figure: 'sgemm (best of 6)', batch: SGEMM_N, ms: null, 'samples/s': null, 'GFLOP/s': sgemm });
+  for (const r of rows) r['vs sgemm'] = (r['GFLOP/s'] as number) / sgemm;
 
   report.machine = machineInfo();
   report.git_commit = gitCommit();

@@ -1,8 +1,9 @@
 // `riptide sim expert` and `riptide sim render`: the bowl-and-plate scene end to end.
-import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { BowlPlateEpisodes } from '../tasks/bowl-plate-episodes.ts';
+import { writeFileAtomic } from '../fs-atomic.ts';
 import { encodePng } from '../png.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -41,9 +42,7 @@ export async function renderExample(opts: { out: string; size: number; seed: num
     const image = runner.renderBothCameras(opts.seed);
     const out = path.resolve(opts.out);
     mkdirSync(path.dirname(out), { recursive: true });
-    const tmp = `${out}.tmp-${process.pid}`;
-    writeFileSync(tmp, encodePng(image, 2 * opts.size, opts.size));
-    renameSync(tmp, out);
+    writeFileAtomic(out, encodePng(image, 2 * opts.size, opts.size));
     console.log(`wrote ${out} (agentview | robot0_eye_in_hand, ${opts.size}x${opts.size} each, as the policy sees them)`);
   } finally {
     runner.close();

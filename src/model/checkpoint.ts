@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import { configMismatch, parsePi0Config, type Pi0Config } from './config.ts';
 import { ModelFileError, ModelInputError } from './errors.ts';
-import { writeFileAtomic } from './fs-atomic.ts';
+import { writeFileAtomic } from '../fs-atomic.ts';
 import type { ParamEntry } from './native-types.ts';
 import { normStatsJson, readNormStats, type NormStats } from './norm-stats.ts';
 import { SafetensorsReader, writeSafetensors, type SafetensorsWriteDtype } from './safetensors.ts';

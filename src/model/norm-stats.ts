@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 import { ModelFileError, ModelInputError } from './errors.ts';
-import { writeFileAtomic } from './fs-atomic.ts';
+import { writeFileAtomic } from '../fs-atomic.ts';
 
 export const NORM_EPS = 1e-6;
 export const QUANTILE_BINS = 5000;

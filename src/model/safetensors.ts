@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 import { ModelFileError } from './errors.ts';
-import { withAtomicFile, writeAll } from './fs-atomic.ts';
+import { withAtomicFile, writeAll } from '../fs-atomic.ts';
 
 export type SafetensorsReadDtype = 'F32' | 'BF16' | 'F16';
 export type SafetensorsWriteDtype = 'F32' | 'BF16';

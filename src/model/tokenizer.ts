@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 
 import { ModelFileError } from './errors.ts';
-import { writeFileAtomic } from './fs-atomic.ts';
+import { writeFileAtomic } from '../fs-atomic.ts';
 
 export const PAD_ID = 0;
 export const BOS_ID = 1;

@@ -93,10 +93,12 @@ double SgemmGflops(int n, int repeats) {
 
 namespace fast {
 
-// Rows per GEMM block: below this a block is not worth a thread.
-constexpr int kMinBlock = 16;
+// GEMMs are split into blocks of a fixed size, never into one block per thread: OpenBLAS's result for a row can
+// depend on the block's shape, so thread-count-dependent blocks would make the weights depend on the thread count.
+// With fixed blocks the same seed gives bit-identical training on 1 or 16 threads.
+constexpr int kBlock = 128;
 
-static int Blocks(ThreadPool& p, int n) { return std::max(1, std::min(p.size(), n / kMinBlock)); }
+static int Blocks(ThreadPool&, int n) { return std::max(1, (n + kBlock - 1) / kBlock); }
 
 // out (M,N) [+]= inp (M,K) @ w (N,K)^T + bias: split over rows of out.
 void matmul_forward(ThreadPool& p, float* out, const float* inp, const float* w, const float* bias, int M, int K,

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 
 import { RiptideError } from '../errors.ts';
 import { native } from '../native.ts';
+import { Rng } from '../rng.ts';
 import { loadPi0Config, type Pi0Config } from '../model/config.ts';
 import { pi0Flops, sampleFlops } from '../model/flops.ts';
 import type { LossBatch, SampleBatch } from '../model/native-types.ts';
@@ -24,18 +25,7 @@ const FLOW_STEPS = 10;
 const SGEMM_N = 1024;
 const ADAMW = { lrModel: 1e-5, lrHeader: 1e-4, weightDecay: 1e-10, clipNorm: 1 };
 
-// Deterministic inputs: mulberry32 + Box-Muller, so every run times the same work.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+// Deterministic inputs (seeded), so every run times the same work.
 function fill(n: number, f: () => number): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = f();
@@ -43,8 +33,9 @@ function fill(n: number, f: () => number): Float32Array {
 }
 
 function randomInputs(c: Pi0Config, B: number, seed: number): SampleBatch & { actions: Float32Array } {
-  const u = rng(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+  const rng = new Rng(seed);
+  const u = () => rng.uniform();
+  const normal = () => rng.normal();
   const L = c.max_token_len;
   const tokens = new Int32Array(B * L);
   for (let i = 0; i < tokens.length; i++) tokens[i] = Math.floor(u() * c.llm.vocab_size);

@@ -2,10 +2,9 @@
 // normalise raw (unpadded) vectors with (x - mean) / (std + 1e-6), then zero-pad to the model's 32 dims; the
 // inverse slices the model output back to the raw dims. Stats: std = sqrt(E[x^2] - E[x]^2); q01/q99 from a
 // 5000-bin histogram read the way openpi's RunningStats reads it (left edge of the first bin reaching q*count).
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
-import { ModelFileError, ModelInputError } from './errors.ts';
+import { ModelFileError, ModelInputError, readJsonFile } from './errors.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 
 export const NORM_EPS = 1e-6;
@@ -184,19 +183,7 @@ export function parseNormStats(value: unknown, file: string): NormStats {
 }
 
 export function readNormStats(file: string): NormStats {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ModelFileError(file, undefined, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check the path.');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new ModelFileError(file, undefined, `not valid JSON (${(e as Error).message})`, 'fix the JSON syntax or recompute the stats.');
-  }
-  return parseNormStats(value, file);
+  return parseNormStats(readJsonFile(file, 'fix the JSON syntax or recompute the stats.'), file);
 }
 
 export function normStatsJson(stats: NormStats): string {

@@ -3,9 +3,8 @@
 // (pi0.md §6): clean (strip, '_' -> ' ', '\n' -> ' ', lowercase), BOS + tokens + the "\n" answer token, right-pad
 // with id 0 to max_token_len (mask 0), or truncate with a warning. `Tokenizer` is the seam where a HuggingFace
 // tokenizer.json (@huggingface/tokenizers) can be plugged in later.
-import { readFileSync } from 'node:fs';
 
-import { ModelFileError } from './errors.ts';
+import { ModelFileError, readJsonFile } from './errors.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 
 export const PAD_ID = 0;
@@ -115,18 +114,7 @@ export class WordTokenizer implements Tokenizer {
   }
 
   static fromFile(file: string, opts: WordTokenizerOptions = {}): WordTokenizer {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new ModelFileError(file, undefined, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check the path.');
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      throw new ModelFileError(file, undefined, `not valid JSON (${(e as Error).message})`, 'fix the JSON syntax or rebuild the vocab.');
-    }
+    const value = readJsonFile(file, 'fix the JSON syntax or rebuild the vocab.');
     return new WordTokenizer(parseVocab(value, file), opts);
   }
 

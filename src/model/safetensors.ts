@@ -1,4 +1,4 @@
-// Our own safetensors reader/writer (the npm package is a placeholder; the format is small).
+// Our own safetensors reader/writer (no maintained npm package exists; the format is small).
 // Layout: u64 LE header length N | N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?}
 // | raw little-endian tensor bytes, offsets relative to the end of the header. HF pads the header with spaces to a
 // multiple of 8; we do the same when writing and never rely on it when reading (each tensor is read into its own

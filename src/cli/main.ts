@@ -58,17 +58,16 @@ function buildProgram(): Command {
   return program;
 }
 
-function positiveInt(v: string, flag: string): number {
+function intOption(v: string, flag: string, min: number): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new RiptideError(`${flag} must be a positive integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < min) {
+    throw new RiptideError(`${flag} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got '${v}'`);
+  }
   return n;
 }
 
-function nonNegativeInt(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new RiptideError(`${flag} must be a non-negative integer, got '${v}'`);
-  return n;
-}
+const positiveInt = (v: string, flag: string) => intOption(v, flag, 1);
+const nonNegativeInt = (v: string, flag: string) => intOption(v, flag, 0);
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();

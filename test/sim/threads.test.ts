@@ -4,11 +4,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
 
-import { VecEnv } from '../../src/sim/vec-env.ts';
-import { tabletopScene } from '../../src/sim/mjcf/scene.ts';
+import { renderSequenceChecksum } from './fixtures/render-sequence.ts';
 
 const vecEnvUrl = new URL('../../src/sim/vec-env.ts', import.meta.url).href;
-const sceneUrl = new URL('../../src/sim/mjcf/scene.ts', import.meta.url).href;
+const fixtureUrl = new URL('./fixtures/render-sequence.ts', import.meta.url).href;
 const tsxApiUrl = import.meta.resolve('tsx/esm/api');
 
 // Runs in a worker (eval'd, with the tsx loader): steps, renders, returns a checksum.
@@ -17,26 +16,17 @@ const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
   (await import(workerData.tsxApiUrl)).register();
   const { VecEnv } = await import(workerData.vecEnvUrl);
-  const { tabletopScene } = await import(workerData.sceneUrl);
-  const env = VecEnv.create({ mjcf: tabletopScene(), numEnvs: 1, render: { width: 64, height: 64 } });
-  const a = new Float32Array([0.5, 0.5, -0.5, 0, 0, 0, 1]);
-  const img = new Uint8Array(64 * 64 * 3);
-  let sum = 0;
-  for (let t = 0; t < 6; t++) {
-    env.step(a);
-    env.render(0, t % 2 ? 'agentview' : 'robot0_eye_in_hand', img);
-    for (let i = 0; i < img.length; i++) sum = (sum * 31 + img[i]) >>> 0;
-  }
+  const { renderSequenceChecksum } = await import(workerData.fixtureUrl);
+  const sum = renderSequenceChecksum();
   let badError = '';
   try { VecEnv.create({ mjcf: '<mujoco><worldbody><geom type="nope"/></worldbody></mujoco>', numEnvs: 1 }); } catch (e) { badError = e.message; }
-  env.close();
   parentPort.postMessage({ sum, badError });
 })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));
 `;
 
 function runWorker(): Promise<{ sum: number; badError: string; error?: string }> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(WORKER, { eval: true, workerData: { vecEnvUrl, sceneUrl, tsxApiUrl } });
+    const w = new Worker(WORKER, { eval: true, workerData: { vecEnvUrl, fixtureUrl, tsxApiUrl } });
     w.once('message', (m) => {
       resolve(m);
       void w.terminate();
@@ -52,16 +42,7 @@ test('two worker threads step and render concurrently and agree with each other 
   assert.is(r1.sum, r2.sum);
   assert.match(r1.badError, /nope/);
   // The same sequence on the main thread gives the same pixels.
-  const env = VecEnv.create({ mjcf: tabletopScene(), numEnvs: 1, render: { width: 64, height: 64 } });
-  const a = new Float32Array([0.5, 0.5, -0.5, 0, 0, 0, 1]);
-  const img = new Uint8Array(64 * 64 * 3);
-  let sum = 0;
-  for (let t = 0; t < 6; t++) {
-    env.step(a);
-    env.render(0, t % 2 ? 'agentview' : 'robot0_eye_in_hand', img);
-    for (let i = 0; i < img.length; i++) sum = (sum * 31 + img[i]) >>> 0;
-  }
-  env.close();
+  const sum = renderSequenceChecksum();
   assert.is(sum, r1.sum);
 });
 

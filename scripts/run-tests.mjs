@@ -3,7 +3,8 @@
 // Usage: node scripts/run-tests.mjs [pattern]   (pattern: a regex on test file paths, default all)
 import { spawnSync } from 'node:child_process';
 
-const pattern = process.argv[2] ?? '\\.test\\.ts$';
+// Only *.test.ts files ever run, whatever the pattern matches (fixtures such as .bddl files live next to tests).
+const pattern = `^(?=.*(?:${process.argv[2] ?? ''})).*\\.test\\.ts$`;
 const r = spawnSync(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', 'test', pattern, '-c', 'false'], {
   encoding: 'utf8',
   stdio: ['ignore', 'pipe', 'inherit'],

@@ -53,6 +53,7 @@ class VecEnvWrap : public Napi::ObjectWrap<VecEnvWrap> {
             InstanceAccessor<&VecEnvWrap::Nq>("nq"),
             InstanceAccessor<&VecEnvWrap::Nv>("nv"),
             InstanceAccessor<&VecEnvWrap::StateSize>("stateSize"),
+            InstanceAccessor<&VecEnvWrap::Nmocap>("nmocap"),
             InstanceAccessor<&VecEnvWrap::NumObjects>("numObjects"),
             InstanceAccessor<&VecEnvWrap::RenderWidth>("renderWidth"),
             InstanceAccessor<&VecEnvWrap::RenderHeight>("renderHeight"),
@@ -60,6 +61,7 @@ class VecEnvWrap : public Napi::ObjectWrap<VecEnvWrap> {
             InstanceMethod<&VecEnvWrap::Step>("step"),
             InstanceMethod<&VecEnvWrap::RunNativeLoop>("runNativeLoop"),
             InstanceMethod<&VecEnvWrap::GetState>("getState"),
+            InstanceMethod<&VecEnvWrap::GetMocap>("getMocap"),
             InstanceMethod<&VecEnvWrap::RobotState>("robotState"),
             InstanceMethod<&VecEnvWrap::ObjectPoses>("objectPoses"),
             InstanceMethod<&VecEnvWrap::BodyId>("bodyId"),
@@ -138,6 +140,7 @@ class VecEnvWrap : public Napi::ObjectWrap<VecEnvWrap> {
   Napi::Value Nq(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Env(info).nq()); }
   Napi::Value Nv(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Env(info).nv()); }
   Napi::Value StateSize(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Env(info).state_size()); }
+  Napi::Value Nmocap(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Env(info).nmocap()); }
   Napi::Value NumObjects(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Env(info).num_objects()); }
   Napi::Value RenderWidth(const Napi::CallbackInfo& info) {
     VecEnv& e = Env(info);
@@ -151,13 +154,16 @@ class VecEnvWrap : public Napi::ObjectWrap<VecEnvWrap> {
   void Reset(const Napi::CallbackInfo& info) {
     VecEnv& e = Env(info);
     const int k = IntArg(info, 0, "reset(k)");
-    if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
-      size_t len = 0;
-      double* s = TypedData<double>(info.Env(), info[1], e.state_size(), "reset(k, initState): initState", &len);
-      Guard(info.Env(), [&] { e.Reset(k, s, len); });
-    } else {
-      Guard(info.Env(), [&] { e.Reset(k, nullptr, 0); });
+    auto present = [&](size_t i) { return info.Length() > i && !info[i].IsUndefined() && !info[i].IsNull(); };
+    double* s = nullptr;
+    double* mocap = nullptr;
+    size_t len = 0, mocap_len = 0;
+    if (present(1)) s = TypedData<double>(info.Env(), info[1], e.state_size(), "reset(k, initState): initState", &len);
+    if (present(2)) {
+      mocap = TypedData<double>(info.Env(), info[2], 7 * e.nmocap(), "reset(k, initState, fixturePoses): fixturePoses",
+                                &mocap_len);
     }
+    Guard(info.Env(), [&] { e.Reset(k, s, len, mocap, mocap_len); });
   }
 
   void Step(const Napi::CallbackInfo& info) {
@@ -184,6 +190,13 @@ class VecEnvWrap : public Napi::ObjectWrap<VecEnvWrap> {
     const int k = IntArg(info, 0, "getState(k)");
     double* out = TypedData<double>(info.Env(), info[1], e.state_size(), "getState(k, out): out (1+nq+nv)");
     Guard(info.Env(), [&] { e.GetState(k, out); });
+  }
+
+  void GetMocap(const Napi::CallbackInfo& info) {
+    VecEnv& e = Env(info);
+    const int k = IntArg(info, 0, "getMocap(k)");
+    double* out = TypedData<double>(info.Env(), info[1], 7 * e.nmocap(), "getMocap(k, out): out (nmocap*7)");
+    Guard(info.Env(), [&] { e.GetMocap(k, out); });
   }
 
   void RobotState(const Napi::CallbackInfo& info) {

@@ -153,7 +153,7 @@ void VecEnv::CheckEnv(int k) const {
   }
 }
 
-void VecEnv::Reset(int k, const double* state, size_t state_len) {
+void VecEnv::Reset(int k, const double* state, size_t state_len, const double* mocap, size_t mocap_len) {
   CheckEnv(k);
   const mjModel* m = model_;
   mjData* d = data_[k];
@@ -162,7 +162,18 @@ void VecEnv::Reset(int k, const double* state, size_t state_len) {
                                 " values [time, qpos(" + std::to_string(m->nq) + "), qvel(" + std::to_string(m->nv) +
                                 ")], got " + std::to_string(state_len));
   }
+  if (mocap && mocap_len != static_cast<size_t>(7 * m->nmocap)) {
+    throw std::invalid_argument(config_.name + ": reset fixture poses must have 7 values (pos, quat wxyz) per mocap body = " +
+                                std::to_string(7 * m->nmocap) + ", got " + std::to_string(mocap_len));
+  }
   mj_resetData(m, d);
+  if (mocap) {
+    for (int i = 0; i < m->nmocap; i++) {
+      std::memcpy(d->mocap_pos + 3 * i, mocap + 7 * i, sizeof(mjtNum) * 3);
+      std::memcpy(d->mocap_quat + 4 * i, mocap + 7 * i + 3, sizeof(mjtNum) * 4);
+      mju_normalize4(d->mocap_quat + 4 * i);
+    }
+  }
   if (state) {
     d->time = state[0];
     std::memcpy(d->qpos, state + 1, sizeof(mjtNum) * m->nq);
@@ -253,6 +264,15 @@ void VecEnv::GetState(int k, double* out) const {
   out[0] = d->time;
   std::memcpy(out + 1, d->qpos, sizeof(mjtNum) * model_->nq);
   std::memcpy(out + 1 + model_->nq, d->qvel, sizeof(mjtNum) * model_->nv);
+}
+
+void VecEnv::GetMocap(int k, double* out) const {
+  CheckEnv(k);
+  const mjData* d = data_[k];
+  for (int i = 0; i < model_->nmocap; i++) {
+    std::memcpy(out + 7 * i, d->mocap_pos + 3 * i, sizeof(mjtNum) * 3);
+    std::memcpy(out + 7 * i + 3, d->mocap_quat + 4 * i, sizeof(mjtNum) * 4);
+  }
 }
 
 void VecEnv::RobotState(double* out) const {

@@ -52,6 +52,7 @@ class VecEnv {
   int nq() const { return model_->nq; }
   int nv() const { return model_->nv; }
   int state_size() const { return 1 + model_->nq + model_->nv; }
+  int nmocap() const { return model_->nmocap; }
   int num_objects() const { return static_cast<int>(object_bodies_.size()); }
   bool has_renderer() const { return renderer_ != nullptr; }
   const RenderOptions& render_options() const { return config_.render_options; }
@@ -59,14 +60,17 @@ class VecEnv {
   const mjData* data(int k) const { return data_[k]; }
 
   // state = [time, qpos (nq), qvel (nv)] (LIBERO init-state rows) or nullptr for the model's default pose with
-  // the robot at its init qpos. Then mj_forward; controller and gripper ramp reset; nullspace target = arm qpos.
-  void Reset(int k, const double* state, size_t state_len);
+  // the robot at its init qpos. mocap = (nmocap, 7) pos + quat wxyz of the mocap bodies (the task fixtures, so each
+  // env can hold its own fixture poses under one compiled model) or nullptr for the model's body poses.
+  // Then mj_forward; controller and gripper ramp reset; nullspace target = arm qpos.
+  void Reset(int k, const double* state, size_t state_len, const double* mocap = nullptr, size_t mocap_len = 0);
   // One 20 Hz control step for each env with active[k] != 0 (active may be nullptr = all). actions (K, 7).
   void Step(const float* actions, const uint8_t* active);
   // Steps all envs `steps` times cycling through T = actions_len / (K*7) action rows; returns elapsed ms.
   double RunNativeLoop(const float* actions, size_t actions_len, int steps);
 
   void GetState(int k, double* out) const;          // (1 + nq + nv)
+  void GetMocap(int k, double* out) const;          // (nmocap, 7) pos + quat wxyz
   void RobotState(double* out) const;               // (K, 26)
   void ObjectPoses(double* out) const;              // (K, num_objects, 7): pos xyz + quat xyzw
   int BodyId(const std::string& name) const;        // throws listing close names

@@ -16,13 +16,15 @@ export interface NativeVecEnv {
   readonly nq: number;
   readonly nv: number;
   readonly stateSize: number; // 1 + nq + nv
+  readonly nmocap: number;
   readonly numObjects: number;
   readonly renderWidth: number; // 0 without a render context
   readonly renderHeight: number;
-  reset(k: number, initState?: Float64Array): void;
+  reset(k: number, initState?: Float64Array, fixturePoses?: Float64Array /* nmocap*7 */): void;
   step(actions: Float32Array /* K*7 */, active?: Uint8Array /* K */): void;
   runNativeLoop(actions: Float32Array /* T*K*7 */, steps: number): number;
   getState(k: number, out: Float64Array /* stateSize */): void;
+  getMocap(k: number, out: Float64Array /* nmocap*7: pos + quat wxyz */): void;
   robotState(out: Float64Array /* K*26 */): void;
   objectPoses(out: Float64Array /* K*O*7 */): void;
   bodyId(name: string): number;

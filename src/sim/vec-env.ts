@@ -46,6 +46,8 @@ export class VecEnv {
   readonly nv: number;
   /** 1 + nq + nv: [time, qpos, qvel], like LIBERO init states. */
   readonly stateSize: number;
+  /** Mocap bodies (task fixtures): each env holds its own poses, 7 values each (pos + quat wxyz). */
+  readonly nmocap: number;
   readonly objects: readonly string[];
   readonly name: string;
   #env: NativeVecEnv | undefined;
@@ -57,6 +59,7 @@ export class VecEnv {
     this.nq = env.nq;
     this.nv = env.nv;
     this.stateSize = env.stateSize;
+    this.nmocap = env.nmocap;
     this.objects = Object.freeze([...(opts.objects ?? [])]);
     this.name = opts.name ?? 'env';
     this.#renderSpec = opts.render ? { ...opts.render } : undefined;
@@ -105,8 +108,11 @@ export class VecEnv {
     return this.#env === undefined;
   }
 
-  /** Restores initState ([time, qpos, qvel], stateSize values) or, without it, the robot's init pose; then mj_forward. */
-  reset(k: number, initState?: Float64Array): void {
+  /**
+   * Restores initState ([time, qpos, qvel], stateSize values) or, without it, the robot's init pose, and the mocap
+   * bodies' poses (nmocap*7: pos + quat wxyz; omitted = as compiled); then mj_forward.
+   */
+  reset(k: number, initState?: Float64Array, fixturePoses?: Float64Array): void {
     const env = this.#native();
     this.#k(k, 'reset');
     if (initState !== undefined && (!(initState instanceof Float64Array) || initState.length !== this.stateSize)) {
@@ -115,7 +121,10 @@ export class VecEnv {
           `[time, qpos(${this.nq}), qvel(${this.nv})], got ${initState instanceof Float64Array ? initState.length + ' values' : Object.prototype.toString.call(initState)}`,
       );
     }
-    env.reset(k, initState);
+    if (fixturePoses !== undefined && (!(fixturePoses instanceof Float64Array) || fixturePoses.length !== 7 * this.nmocap)) {
+      throw new RangeError(`${this.name}: reset(k, initState, fixturePoses): fixturePoses must be a Float64Array of nmocap*7 = ${7 * this.nmocap} values`);
+    }
+    env.reset(k, initState, fixturePoses);
   }
 
   /** One 20 Hz control step (25 substeps) for every env with active[k] != 0. actions: numEnvs*7 in [-1, 1]. */
@@ -139,6 +148,15 @@ export class VecEnv {
     this.#k(k, 'getState');
     const o = out ?? new Float64Array(this.stateSize);
     env.getState(k, o);
+    return o;
+  }
+
+  /** Poses of env k's mocap bodies: nmocap*7 values, pos + quat wxyz. */
+  getFixturePoses(k: number, out?: Float64Array): Float64Array {
+    const env = this.#native();
+    this.#k(k, 'getFixturePoses');
+    const o = out ?? new Float64Array(7 * this.nmocap);
+    if (this.nmocap > 0) env.getMocap(k, o);
     return o;
   }
 

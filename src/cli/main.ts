@@ -55,6 +55,58 @@ function buildProgram(): Command {
       const { renderExample } = await import('./sim-expert.ts');
       await renderExample({ out: opts.out, size: positiveInt(opts.size, '--size'), seed: nonNegativeInt(opts.seed, '--seed') });
     });
+  const tasks = program.command('tasks').description('the LIBERO-style task suites: list, show, render, init states, expert check');
+  tasks
+    .command('list')
+    .description('list the suites and their tasks with the language instructions')
+    .option('--suite <name>', 'only this suite')
+    .action(async (opts) => {
+      const { listTasks } = await import('./tasks.ts');
+      listTasks({ suite: opts.suite });
+    });
+  tasks
+    .command('show <task>')
+    .description('parse, build and compile a task (suite/id, a task name, or a path to a .bddl file) and describe it')
+    .action(async (ref) => {
+      const { showTask } = await import('./tasks.ts');
+      showTask(ref);
+    });
+  tasks
+    .command('render <task>')
+    .description('render both cameras of a task at one of its init states to a PNG')
+    .requiredOption('--out <file.png>', 'output PNG path')
+    .option('--size <px>', 'image size per camera (square)', '256')
+    .option('--init <i>', 'init state index', '0')
+    .action(async (ref, opts) => {
+      const { renderTask } = await import('./tasks.ts');
+      renderTask(ref, { out: opts.out, size: positiveInt(opts.size, '--size'), index: nonNegativeInt(opts.init, '--init') });
+    });
+  tasks
+    .command('init-states [tasks...]')
+    .description('regenerate init states (seeded sampling + settling) for tasks, a suite, or all tasks')
+    .option('--suite <name>', 'all tasks of this suite')
+    .option('--count <n>', 'init states per task', '50')
+    .option('--seed <n>', 'sampling seed', '0')
+    .action(async (refs: string[], opts) => {
+      const { regenerateInitStates } = await import('./tasks.ts');
+      regenerateInitStates(refs, { suite: opts.suite, count: positiveInt(opts.count, '--count'), seed: nonNegativeInt(opts.seed, '--seed') });
+    });
+  tasks
+    .command('check-experts [tasks...]')
+    .description("run each task's scripted expert from its init states and print the per-task success table")
+    .option('--suite <name>', 'all tasks of this suite')
+    .option('--envs <n>', 'parallel envs per task', '10')
+    .option('--episodes <n>', 'init states per task (default: all)')
+    .option('--json <file>', 'write the table as JSON')
+    .action(async (refs: string[], opts) => {
+      const { checkExperts } = await import('./tasks.ts');
+      checkExperts(refs, {
+        suite: opts.suite,
+        envs: positiveInt(opts.envs, '--envs'),
+        episodes: opts.episodes === undefined ? undefined : positiveInt(opts.episodes, '--episodes'),
+        json: opts.json,
+      });
+    });
   return program;
 }
 

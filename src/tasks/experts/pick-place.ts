@@ -1,0 +1,65 @@
+// Moving things: pick and place (top and rim grasps) onto an object, into or onto a region, and pushing a flat
+// object along the table into a region.
+import type { AssetModel } from '../assets/types.ts';
+import type { SceneInstance, SceneRegion } from '../scene.ts';
+import { CLOSE_STEPS, hold, LIFT_CLEARANCE, MIN_CARRY, moveTo, RELEASE_STEPS, wrapHalf, type Ctx, type Skill, type V3, type View } from './core.ts';
+
+export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneRegion | SceneInstance): Skill {
+  const grasp = obj.model.grasp!;
+  const o = v.body(obj.name);
+  // Fingers close along grasp.yaw (object frame): a box's narrow axis, or the radial direction of a rim, whose
+  // wall on that side is the grasp point.
+  const a = o.yaw + grasp.yaw;
+  const yaw = wrapHalf(a - v.fingerAngle0);
+  const r = grasp.style === 'rim' ? (grasp.rimRadius ?? 0) : 0;
+  const g: V3 = [o.pos[0] + Math.cos(a) * r, o.pos[1] + Math.sin(a) * r, o.pos[2] + grasp.height];
+  const { support } = placeTarget(v, c, target);
+  const carry = Math.max(c.surfaceZ + MIN_CARRY, support + grasp.height + LIFT_CLEARANCE, g[2] + 0.1);
+  yield* moveTo(v, [g[0], g[1], carry], yaw, -1, 0.02, 80);
+  yield* moveTo(v, [g[0], g[1], g[2] + 0.06], yaw, -1, 0.01, 40);
+  yield* moveTo(v, g, yaw, -1, 0.006, 40);
+  yield* hold(v, CLOSE_STEPS, yaw, 1, g);
+  yield* moveTo(v, [g[0], g[1], carry], yaw, 1, 0.02, 60);
+  // Keep the grasp offset: the object follows the hand.
+  const e = v.eef();
+  const held = v.body(obj.name).pos;
+  const off: V3 = [e[0] - held[0], e[1] - held[1], e[2] - held[2]];
+  const dest = placeTarget(v, c, target);
+  yield* moveTo(v, [dest.xy[0] + off[0], dest.xy[1] + off[1], carry], yaw, 1, 0.008, 100);
+  yield* moveTo(v, [dest.xy[0] + off[0], dest.xy[1] + off[1], dest.support + off[2] + 0.015], yaw, 1, 0.008, 60);
+  yield* hold(v, RELEASE_STEPS, yaw, -1);
+  const up = v.eef();
+  yield* moveTo(v, [up[0], up[1], carry], yaw, -1, 0.02, 30);
+}
+
+/** Where a held object's origin should end up: xy, and the z of the surface it will rest on. */
+function placeTarget(v: View, c: Ctx, target: SceneRegion | SceneInstance): { support: number; xy: [number, number] } {
+  if ('model' in target) {
+    const t = v.body(target.name);
+    return { support: t.pos[2] + (target as { model: AssetModel }).model.height, xy: [t.pos[0], t.pos[1]] };
+  }
+  const s = v.site(target.name);
+  if (target.owner === undefined) return { support: c.surfaceZ, xy: [s[0], s[1]] };
+  return { support: s[2] - target.size[2], xy: [s[0], s[1]] };
+}
+
+/** Pushes a flat object (no grasp) along the table into a table region, with the closed gripper. */
+export function* push(v: View, c: Ctx, obj: SceneInstance, region: SceneRegion): Skill {
+  const low = c.surfaceZ + 0.025;
+  for (let round = 0; round < 3; round++) {
+    const o = v.body(obj.name).pos;
+    const s = v.site(region.name);
+    const d: [number, number] = [s[0] - o[0], s[1] - o[1]];
+    const n = Math.hypot(d[0], d[1]);
+    if (n < 0.01) break;
+    const u = [d[0] / n, d[1] / n];
+    const back = obj.model.radius + 0.03;
+    const start: V3 = [o[0] - u[0] * back, o[1] - u[1] * back, low];
+    yield* moveTo(v, [start[0], start[1], c.surfaceZ + 0.12], 0, 1, 0.015, 80);
+    yield* moveTo(v, start, 0, 1, 0.008, 40);
+    const end: V3 = [s[0] - u[0] * (obj.model.radius + 0.01), s[1] - u[1] * (obj.model.radius + 0.01), low];
+    yield* moveTo(v, end, 0, 1, 0.006, 80);
+    const e = v.eef();
+    yield* moveTo(v, [e[0] - u[0] * 0.03, e[1] - u[1] * 0.03, c.surfaceZ + 0.12], 0, 1, 0.02, 30);
+  }
+}

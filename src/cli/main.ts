@@ -30,6 +30,16 @@ function buildProgram(): Command {
       await benchModel({ preset: opts.preset, json: opts.json });
     });
 
+  bench
+    .command('tasks')
+    .description('per task: BDDL -> MJCF, compile, reset from an init state, one control step (median ms)')
+    .option('--suite <name>', 'only this suite')
+    .option('--json <file>', 'write the figures as JSON')
+    .action(async (opts) => {
+      const { benchTasks } = await import('./bench-tasks.ts');
+      await benchTasks({ json: opts.json, suite: opts.suite });
+    });
+
   const sim = program.command('sim').description('the bowl-and-plate example scene');
   sim
     .command('expert')

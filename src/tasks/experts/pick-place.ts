@@ -1,6 +1,5 @@
 // Moving things: pick and place (top and rim grasps) onto an object, into or onto a region, and pushing a flat
 // object along the table into a region.
-import type { AssetModel } from '../assets/types.ts';
 import type { SceneInstance, SceneRegion } from '../scene.ts';
 import { CLOSE_STEPS, hold, LIFT_CLEARANCE, MIN_CARRY, moveTo, RELEASE_STEPS, wrapHalf, type Ctx, type Skill, type V3, type View } from './core.ts';
 
@@ -13,7 +12,7 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   const yaw = wrapHalf(a - v.fingerAngle0);
   const r = grasp.style === 'rim' ? (grasp.rimRadius ?? 0) : 0;
   const g: V3 = [o.pos[0] + Math.cos(a) * r, o.pos[1] + Math.sin(a) * r, o.pos[2] + grasp.height];
-  const { support } = placeTarget(v, c, target);
+  const { support } = placeTarget(v, c, target, obj);
   const carry = Math.max(c.surfaceZ + MIN_CARRY, support + grasp.height + LIFT_CLEARANCE, g[2] + 0.1);
   yield* moveTo(v, [g[0], g[1], carry], yaw, -1, 0.02, 80);
   yield* moveTo(v, [g[0], g[1], g[2] + 0.06], yaw, -1, 0.01, 40);
@@ -24,7 +23,7 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   const e = v.eef();
   const held = v.body(obj.name).pos;
   const off: V3 = [e[0] - held[0], e[1] - held[1], e[2] - held[2]];
-  const dest = placeTarget(v, c, target);
+  const dest = placeTarget(v, c, target, obj);
   yield* moveTo(v, [dest.xy[0] + off[0], dest.xy[1] + off[1], carry], yaw, 1, 0.008, 100);
   yield* moveTo(v, [dest.xy[0] + off[0], dest.xy[1] + off[1], dest.support + off[2] + 0.015], yaw, 1, 0.008, 60);
   yield* hold(v, RELEASE_STEPS, yaw, -1);
@@ -32,20 +31,41 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   yield* moveTo(v, [up[0], up[1], carry], yaw, -1, 0.02, 30);
 }
 
-/** Where a held object's origin should end up: xy, and the z of the surface it will rest on. */
-function placeTarget(v: View, c: Ctx, target: SceneRegion | SceneInstance): { support: number; xy: [number, number] } {
+/**
+ * Where a held object's origin should end up: xy, and the z of the surface it will rest on. In a region, the spot
+ * on a 3 x 3 grid (kept inside the region) farthest from every other object, so a second item does not land on
+ * the first.
+ */
+function placeTarget(v: View, c: Ctx, target: SceneRegion | SceneInstance, held: SceneInstance): { support: number; xy: [number, number] } {
   if ('model' in target) {
     const t = v.body(target.name);
-    return { support: t.pos[2] + (target as { model: AssetModel }).model.height, xy: [t.pos[0], t.pos[1]] };
+    return { support: t.pos[2] + target.model.height, xy: [t.pos[0], t.pos[1]] };
   }
   const s = v.site(target.name);
-  if (target.owner === undefined) return { support: c.surfaceZ, xy: [s[0], s[1]] };
-  return { support: s[2] - target.size[2], xy: [s[0], s[1]] };
+  const support = target.owner === undefined ? c.surfaceZ : s[2] - target.size[2];
+  const others = c.scene.objects.filter((o) => o.name !== held.name && o.name !== target.owner).map((o) => v.body(o.name).pos);
+  const reach = [0, 1].map((i) => Math.max(0, target.size[i] - held.model.radius));
+  let best: [number, number] = [s[0], s[1]];
+  let bestGap = -1;
+  for (const fx of [-1, 0, 1]) {
+    for (const fy of [-1, 0, 1]) {
+      const x = s[0] + fx * reach[0];
+      const y = s[1] + fy * reach[1];
+      const gap = Math.min(1, ...others.map((p) => Math.hypot(p[0] - x, p[1] - y)));
+      // Prefer the centre unless it is crowded.
+      const score = gap - 0.002 * (Math.abs(fx) + Math.abs(fy));
+      if (score > bestGap) {
+        bestGap = score;
+        best = [x, y];
+      }
+    }
+  }
+  return { support, xy: best };
 }
 
 /** Pushes a flat object (no grasp) along the table into a table region, with the closed gripper. */
 export function* push(v: View, c: Ctx, obj: SceneInstance, region: SceneRegion): Skill {
-  const low = c.surfaceZ + 0.025;
+  const low = c.surfaceZ + 0.012; // fingertips below the rim of a plate
   for (let round = 0; round < 3; round++) {
     const o = v.body(obj.name).pos;
     const s = v.site(region.name);

@@ -4,6 +4,9 @@
 import { Rng } from '../rng.ts';
 import { ROBOT_STATE, VecEnv } from '../sim/vec-env.ts';
 import { agentviewCameraXml, composeScene, tableXml } from '../sim/mjcf/scene.ts';
+import { orientationError } from './experts/core.ts';
+
+export { orientationError };
 
 export const TABLE_TOP_Z = 0.9;
 export const BOWL = 'akita_black_bowl_1';
@@ -225,25 +228,4 @@ function handYAxis(q: ArrayLike<number>): [number, number] {
   const ay = 1 - 2 * (x * x + z * z);
   const n = Math.hypot(ax, ay) || 1;
   return [ax / n, ay / n];
-}
-
-/** Axis-angle (world frame) of the rotation taking the current orientation to the goal; quaternions xyzw. */
-export function orientationError(goal: ArrayLike<number>, cur: ArrayLike<number>): [number, number, number] {
-  // q_err = goal * conj(cur)
-  const [gx, gy, gz, gw] = [goal[0], goal[1], goal[2], goal[3]];
-  const [cx, cy, cz, cw] = [-cur[0], -cur[1], -cur[2], cur[3]];
-  let w = gw * cw - gx * cx - gy * cy - gz * cz;
-  let x = gw * cx + gx * cw + gy * cz - gz * cy;
-  let y = gw * cy - gx * cz + gy * cw + gz * cx;
-  let z = gw * cz + gx * cy - gy * cx + gz * cw;
-  if (w < 0) {
-    w = -w;
-    x = -x;
-    y = -y;
-    z = -z;
-  }
-  const s = Math.hypot(x, y, z);
-  if (s < 1e-12) return [0, 0, 0];
-  const angle = 2 * Math.atan2(s, w);
-  return [(x / s) * angle, (y / s) * angle, (z / s) * angle];
 }

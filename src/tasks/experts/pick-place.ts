@@ -3,6 +3,8 @@
 import type { SceneInstance, SceneRegion } from '../scene.ts';
 import { CLOSE_STEPS, hold, LIFT_CLEARANCE, MIN_CARRY, moveTo, RELEASE_STEPS, wrapHalf, type Ctx, type Skill, type V3, type View } from './core.ts';
 
+const OVER_RIM = 0.04; // the held object's bottom passes this far above a container's top
+
 export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneRegion | SceneInstance): Skill {
   const grasp = obj.model.grasp!;
   const o = v.body(obj.name);
@@ -13,22 +15,33 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   const r = grasp.style === 'rim' ? (grasp.rimRadius ?? 0) : 0;
   const g: V3 = [o.pos[0] + Math.cos(a) * r, o.pos[1] + Math.sin(a) * r, o.pos[2] + grasp.height];
   const { support } = placeTarget(v, c, target, obj);
-  const carry = Math.max(c.surfaceZ + MIN_CARRY, support + grasp.height + LIFT_CLEARANCE, g[2] + 0.1);
+  // Carry high enough that the object's bottom clears the target's container (a caddy's back wall, a basket rim).
+  const container = 'model' in target ? target : c.scene.fixtures.concat(c.scene.objects).find((i) => i.name === target.owner);
+  const rim = container ? v.body(container.name).pos[2] + container.model.height : c.surfaceZ;
+  const carry = Math.max(c.surfaceZ + MIN_CARRY, support + grasp.height + LIFT_CLEARANCE, rim + grasp.height + OVER_RIM, g[2] + 0.1);
   yield* moveTo(v, [g[0], g[1], carry], yaw, -1, 0.02, 80);
   yield* moveTo(v, [g[0], g[1], g[2] + 0.06], yaw, -1, 0.01, 40);
   yield* moveTo(v, g, yaw, -1, 0.006, 40);
   yield* hold(v, CLOSE_STEPS, yaw, 1, g);
   yield* moveTo(v, [g[0], g[1], carry], yaw, 1, 0.02, 60);
+  // A slot narrower one way (a caddy compartment) takes the object turned so its gripped (narrow) axis lies
+  // across the slot; turn while lifted.
+  let placeYaw = yaw;
+  if (!('model' in target) && target.owner !== undefined && Math.abs(target.size[0] - target.size[1]) > 0.02) {
+    const across = v.body(target.owner).yaw + (target.size[0] < target.size[1] ? 0 : Math.PI / 2);
+    placeYaw = yaw + wrapHalf(across - (v.fingerAngle0 + yaw));
+    yield* moveTo(v, [g[0], g[1], carry], placeYaw, 1, 0.02, 30);
+  }
   // Keep the grasp offset: the object follows the hand.
   const e = v.eef();
   const held = v.body(obj.name).pos;
   const off: V3 = [e[0] - held[0], e[1] - held[1], e[2] - held[2]];
   const dest = placeTarget(v, c, target, obj);
-  yield* moveTo(v, [dest.xy[0] + off[0], dest.xy[1] + off[1], carry], yaw, 1, 0.008, 100);
-  yield* moveTo(v, [dest.xy[0] + off[0], dest.xy[1] + off[1], dest.support + off[2] + 0.015], yaw, 1, 0.008, 60);
-  yield* hold(v, RELEASE_STEPS, yaw, -1);
+  yield* moveTo(v, [dest.xy[0] + off[0], dest.xy[1] + off[1], carry], placeYaw, 1, 0.008, 100);
+  yield* moveTo(v, [dest.xy[0] + off[0], dest.xy[1] + off[1], dest.support + off[2] + 0.015], placeYaw, 1, 0.008, 60);
+  yield* hold(v, RELEASE_STEPS, placeYaw, -1);
   const up = v.eef();
-  yield* moveTo(v, [up[0], up[1], carry], yaw, -1, 0.02, 30);
+  yield* moveTo(v, [up[0], up[1], carry], placeYaw, -1, 0.02, 30);
 }
 
 /**

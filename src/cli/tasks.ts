@@ -79,53 +79,59 @@ export function regenerateInitStates(refs: string[], opts: { suite?: string; cou
   const tasks = selectTasks(refs, opts.suite);
   const progress = new ProgressLine('init states', tasks.length * opts.count);
   let done = 0;
-  for (const task of tasks) {
-    const env = TaskEnv.create(task.scene, { numEnvs: 1 });
-    try {
-      const set = generateInitStates(task.scene, env, {
-        task: task.ref,
-        count: opts.count,
-        seed: opts.seed,
-        onState: () => progress.update(++done, task.ref),
-      });
-      writeInitStates(task.initFile, set, task.scene, env);
-    } finally {
-      env.close();
+  try {
+    for (const task of tasks) {
+      const env = TaskEnv.create(task.scene, { numEnvs: 1 });
+      try {
+        const set = generateInitStates(task.scene, env, {
+          task: task.ref,
+          count: opts.count,
+          seed: opts.seed,
+          onState: () => progress.update(++done, task.ref),
+        });
+        writeInitStates(task.initFile, set, task.scene, env);
+      } finally {
+        env.close();
+      }
     }
+  } finally {
+    progress.done();
   }
-  progress.done();
   console.log(`wrote init states for ${tasks.length} task(s), ${opts.count} each (seed ${opts.seed})`);
 }
 
 export function checkExperts(refs: string[], opts: { suite?: string; envs: number; json?: string; episodes?: number }): void {
   const tasks = selectTasks(refs, opts.suite);
   const rows: { suite: string; id: number | string; task: string; success: string; rate: number; mean_steps: number; max_steps: number }[] = [];
-  const total = tasks.reduce((n, t) => n + (opts.episodes ?? 50), 0);
+  const total = tasks.length * (opts.episodes ?? 50);
   const progress = new ProgressLine('expert episodes', total);
   let done = 0;
   const t0 = performance.now();
   let steps = 0;
-  for (const task of tasks) {
-    const env = TaskEnv.create(task.scene, { numEnvs: opts.envs });
-    try {
-      const inits = taskInitStates(task, env).slice(0, opts.episodes);
-      const res = runExpert(env, inits, { maxSteps: task.maxSteps, onEpisode: () => progress.update(++done, task.ref) });
-      const ok = res.filter((r) => r.success);
-      steps += res.reduce((s, r) => s + r.steps, 0);
-      rows.push({
-        suite: task.entry?.suite ?? '-',
-        id: task.entry?.id ?? '-',
-        task: task.entry?.name ?? task.ref,
-        success: `${ok.length}/${res.length}`,
-        rate: ok.length / res.length,
-        mean_steps: ok.length ? Math.round(ok.reduce((s, r) => s + r.steps, 0) / ok.length) : 0,
-        max_steps: task.maxSteps,
-      });
-    } finally {
-      env.close();
+  try {
+    for (const task of tasks) {
+      const env = TaskEnv.create(task.scene, { numEnvs: opts.envs });
+      try {
+        const inits = taskInitStates(task, env).slice(0, opts.episodes);
+        const res = runExpert(env, inits, { maxSteps: task.maxSteps, onEpisode: () => progress.update(++done, task.ref) });
+        const ok = res.filter((r) => r.success);
+        steps += res.reduce((s, r) => s + r.steps, 0);
+        rows.push({
+          suite: task.entry?.suite ?? '-',
+          id: task.entry?.id ?? '-',
+          task: task.entry?.name ?? task.ref,
+          success: `${ok.length}/${res.length}`,
+          rate: ok.length / res.length,
+          mean_steps: ok.length ? Math.round(ok.reduce((s, r) => s + r.steps, 0) / ok.length) : 0,
+          max_steps: task.maxSteps,
+        });
+      } finally {
+        env.close();
+      }
     }
+  } finally {
+    progress.done();
   }
-  progress.done();
   printTable(rows);
   const sec = (performance.now() - t0) / 1000;
   console.log(`${rows.filter((r) => r.rate >= 0.8).length}/${rows.length} tasks at >= 40/50; ${steps} control steps in ${sec.toFixed(0)} s`);

@@ -219,11 +219,8 @@ export function parseBddl(text: string, file = '<inline>'): BddlProblem {
   for (const [key, fix] of [['problem', '(problem <ClassName>)'], [':domain', '(:domain robosuite)'], [':goal', '(:goal (And ...))']])
     if (!seen.has(key)) fail(root.line, `(define ...) has no ${fix}; add it`);
 
-  const regionNames = new Map<string, number>();
-  for (const r of p.regions) {
-    if (regionNames.has(r.name)) fail(r.line, `region '${r.name}' is declared twice (first on line ${regionNames.get(r.name)}); rename or remove one`);
-    regionNames.set(r.name, r.line);
-  }
+  // Regions are registered as `${target}_${name}`, so two fixtures may each offer a `top_region`; the check below
+  // catches a region declared twice for the same target.
   const declared = new Map<string, number>();
   for (const d of [...p.fixtures, ...p.objects, ...p.regions.map((r) => ({ ...r, name: `${r.target}_${r.name}` }))]) {
     if (declared.has(d.name)) fail(d.line, `'${d.name}' is declared twice (first on line ${declared.get(d.name)}); rename or remove one`);

@@ -205,7 +205,10 @@ test('typed lists: a name declared twice, names without a category, a dangling -
   assert.match(errorOf(() => parseBddl(task('  (:objects plate_1 - plate bowl_1)\n  (:goal (Up plate_1))'))), /^<inline>:5: 'bowl_1' in \(:objects \.\.\.\) has no category; add ` - <category>`/);
   assert.match(errorOf(() => parseBddl(task('  (:objects plate_1 -)\n  (:goal (Up plate_1))'))), /must be followed by a category/);
   const twice = task('  (:regions (r (:target main_table) (:ranges ((0 0 1 1))))\n    (r (:target main_table) (:ranges ((0 0 1 1)))))\n  (:goal (Up a))');
-  assert.match(errorOf(() => parseBddl(twice)), /^<inline>:6: region 'r' is declared twice \(first on line 5\)/);
+  assert.match(errorOf(() => parseBddl(twice)), /^<inline>:6: 'main_table_r' is declared twice \(first on line 5\)/);
+  // The same region name on two targets registers two regions (a cabinet's and a wine rack's top_region).
+  const two = task('  (:regions (top_region (:target cab_1))\n    (top_region (:target rack_1)))\n  (:goal (Up a))');
+  assert.equal(parseBddl(two).regions.map((r) => `${r.target}_${r.name}`), ['cab_1_top_region', 'rack_1_top_region']);
 });
 
 test('Not and Or are rejected: only conjunctions of atoms are supported', () => {

@@ -52,6 +52,14 @@ const PROBES: Record<string, Probe[]> = {
 };
 PROBES.white_cabinet = PROBES.wooden_cabinet;
 
+/** Point sites the scripted experts steer by (not BDDL regions, so not in the model's `sites`). */
+const EXPERT_SITES: Record<string, string[]> = {
+  wooden_cabinet: ['top_level_handle', 'middle_level_handle', 'bottom_level_handle'],
+  white_cabinet: ['top_level_handle', 'middle_level_handle', 'bottom_level_handle'],
+  microwave: ['door_handle'],
+  flat_stove: ['knob_tip', 'knob_peg'],
+};
+
 /** Env 0 holds every joint closed / off, env 1 open / on (values inside LIBERO's :init ranges). */
 const CLOSED: Record<ArticulatedJoint['kind'], number> = { drawer: 0.003, door: -0.002, knob: 0 };
 const OPENED: Record<ArticulatedJoint['kind'], number> = { drawer: -0.15, door: -1.58, knob: 1.0 };
@@ -110,6 +118,10 @@ for (const [category, model] of FIXTURES) {
       assert.ok(env.bodyId(`${INSTANCE}_${j.body}`) >= 0);
     }
     for (const s of model.sites) if (s.body) assert.ok(env.bodyId(`${INSTANCE}_${s.body}`) >= 0);
+    for (const s of EXPERT_SITES[category] ?? []) {
+      assert.ok(env.siteId(`${INSTANCE}_${s}`) >= 0);
+      assert.ok(!model.sites.some((r) => r.name === s), `${s} is not a region`);
+    }
     assert.throws(() => env.siteId(`${INSTANCE}_no_such_site`), /no site named/);
 
     for (let k = 0; k < 2; k++) {
@@ -160,11 +172,12 @@ for (const [category, model] of FIXTURES) {
   });
 }
 
-/** Drives the grip site to (x, y, z) with the gripper closed (a P-law on OSC position deltas, as the experts do). */
-function moveTo(env: VecEnv, target: Vec3, maxSteps: number, gain = 10): void {
+/** Drives the grip site to (x, y, z), gripper closed (+1) or open (-1): a P-law on OSC position deltas, as the
+ *  experts use; the hand keeps pointing down with its fingers across y. */
+function moveTo(env: VecEnv, target: Vec3, maxSteps: number, gain = 10, grip = 1): void {
   const s = new Float64Array(ROBOT_STATE.size);
   const a = new Float32Array(7);
-  a[6] = 1;
+  a[6] = grip;
   for (let t = 0; t < maxSteps; t++) {
     env.robotState(s);
     const e = [0, 1, 2].map((i) => target[i] - s[ROBOT_STATE.eefPos + i]);
@@ -174,50 +187,73 @@ function moveTo(env: VecEnv, target: Vec3, maxSteps: number, gain = 10): void {
   }
 }
 
+function closeFingers(env: VecEnv): void {
+  const a = new Float32Array(7);
+  a[6] = 1;
+  for (let t = 0; t < 12; t++) env.step(a);
+}
+
 function jointQ(env: VecEnv, joint: string): number {
   const q = new Float64Array(7);
   env.jointQpos(0, env.jointId(`${INSTANCE}_${joint}`), q);
   return q[0];
 }
 
-test('the Panda operates the fixtures: hooks the top drawer open and pushes it shut, turns the knob, shuts the door', () => {
+function sitePos(env: VecEnv, site: string): Vec3 {
+  const out = new Float64Array(12);
+  env.sitePose(0, env.siteId(`${INSTANCE}_${site}`), out);
+  return [out[0], out[1], out[2]];
+}
+
+test('the Panda, pointing down, works the fixtures: the middle drawer by its fin, the knob both ways, the door shut', () => {
   const scene = (category: string): VecEnv => VecEnv.create({ mjcf: fixtureScene(fixtureModel(category), []), numEnvs: 1, name: category });
   const [fx, , fz] = FIXTURE_POS;
 
-  // Top drawer: closed fingers go down into the 3 cm gap behind the handle bar, pull 0.2 m toward the robot,
-  // then push the drawer front back in.
+  // Middle drawer (the top one above it): open fingers come down either side of its fin, pinch it, pull it out,
+  // push it back in past q = 0.
   const cab = scene('wooden_cabinet');
-  const drawer = fixtureModel('wooden_cabinet').joints.find((j) => j.name === 'top_level')!;
-  const gap: Vec3 = [fx - 0.1275 - 0.015, 0, fz + 0.22 - 0.01 - 0.2 / 6 + 0.005];
-  moveTo(cab, [gap[0], 0, gap[2] + 0.12], 40, 20);
-  moveTo(cab, gap, 40);
-  moveTo(cab, [gap[0] - 0.2, 0, gap[2]], 60);
-  assert.ok(drawer.isOpen!(jointQ(cab, 'top_level')), `drawer pulled open: q=${jointQ(cab, 'top_level')}`);
-  moveTo(cab, [gap[0] + 0.02, 0, gap[2]], 80);
-  assert.ok(drawer.isClosed!(jointQ(cab, 'top_level')), `drawer pushed shut: q=${jointQ(cab, 'top_level')}`);
+  const drawer = fixtureModel('wooden_cabinet').joints.find((j) => j.name === 'middle_level')!;
+  const h = sitePos(cab, 'middle_level_handle');
+  moveTo(cab, [h[0], h[1], h[2] + 0.2], 60, 20, -1);
+  moveTo(cab, h, 40, 10, -1);
+  closeFingers(cab);
+  moveTo(cab, [h[0] - 0.155, h[1], h[2]], 60);
+  assert.ok(drawer.isOpen!(jointQ(cab, 'middle_level')), `drawer pulled open: q=${jointQ(cab, 'middle_level')}`);
+  moveTo(cab, [h[0] + 0.006, h[1], h[2]], 60);
+  assert.ok(drawer.isClosed!(jointQ(cab, 'middle_level')), `drawer pushed shut: q=${jointQ(cab, 'middle_level')}`);
+  for (const other of ['top_level', 'bottom_level']) assert.ok(Math.abs(jointQ(cab, other)) < 0.002, `${other} stays where it was`);
   assert.is(cab.warnings(0), 0, cab.warningText(0));
   cab.close();
 
-  // Stove knob: the closed gripper pushes the fin toward -y (about 4 cm in 2 s); the knob stays on after it leaves.
+  // Stove knob: the closed fingers push the pointer toward -y past its tipping point and it stays on; then, from
+  // q = 0.8, they press the peg (right of the axis then) down until the knob sits at its off stop.
   const stove = scene('flat_stove');
   const knob = fixtureModel('flat_stove').joints[0];
   assert.ok(!knob.isOn!(jointQ(stove, 'button')));
-  const kx = fx - 0.107;
-  moveTo(stove, [kx, 0.05, fz + 0.15], 40, 20);
-  moveTo(stove, [kx, 0.05, fz + 0.055], 40);
-  moveTo(stove, [kx, -0.03, fz + 0.055], 40);
-  moveTo(stove, [kx, -0.03, fz + 0.15], 30);
+  const tip = sitePos(stove, 'knob_tip');
+  moveTo(stove, [tip[0], tip[1] + 0.035, tip[2] + 0.1], 40, 20);
+  moveTo(stove, [tip[0], tip[1] + 0.035, tip[2]], 40);
+  moveTo(stove, [tip[0], tip[1] - 0.03, tip[2]], 40);
+  moveTo(stove, [tip[0], tip[1] - 0.03, tip[2] + 0.1], 30);
   stepSeconds(stove, 1);
   assert.ok(knob.isOn!(jointQ(stove, 'button')), `knob on: q=${jointQ(stove, 'button')}`);
+  const state = stove.getState(0);
+  state[1 + stove.jointQposAddress(`${INSTANCE}_button`)] = 0.8;
+  stove.reset(0, state);
+  const peg = sitePos(stove, 'knob_peg');
+  // Fingers 4.2 cm across y: centred 1.2 cm beyond the peg, they cover it and stay off the hub.
+  moveTo(stove, [peg[0], peg[1] + 0.012, peg[2] + 0.1], 40, 20);
+  moveTo(stove, [peg[0], peg[1] + 0.012, peg[2] - 0.03], 60);
+  assert.ok(knob.isOff!(jointQ(stove, 'button')), `knob off: q=${jointQ(stove, 'button')}`);
   assert.is(stove.warnings(0), 0, stove.warningText(0));
   stove.close();
 
   // Microwave door, open at -1.58 (LIBERO-10 task 9): pushed round from its outer side until it latches shut.
   const mw = scene('microwave');
   const door = fixtureModel('microwave').joints[0];
-  const state = mw.getState(0);
-  state[1 + mw.jointQposAddress(`${INSTANCE}_microjoint`)] = -1.58;
-  mw.reset(0, state);
+  const mwState = mw.getState(0);
+  mwState[1 + mw.jointQposAddress(`${INSTANCE}_microjoint`)] = -1.58;
+  mw.reset(0, mwState);
   const hx = fx - 0.123;
   moveTo(mw, [hx - 0.2, 0.27, fz + 0.3], 40, 20);
   for (const [dx, y] of [[-0.2, 0.27], [-0.2, 0.15], [-0.15, 0.05], [-0.1, -0.02], [-0.04, -0.05]]) moveTo(mw, [hx + dx, y, fz + 0.095], 40);

@@ -24,10 +24,10 @@ class GeomWriter {
   #n = 0;
   constructor(readonly name: string) {}
 
-  /** A collision box and its visual twin. */
-  box(pos: Vec3, half: Vec3, rgba: string, contact: string = OBJECT_CONTACT): string {
+  /** A collision box and its visual twin (quat w x y z, when turned). */
+  box(pos: Vec3, half: Vec3, rgba: string, contact: string = OBJECT_CONTACT, quat?: readonly number[]): string {
     const i = this.#n++;
-    const shape = `type="box" pos="${fmt(pos)}" size="${fmt(half)}"`;
+    const shape = `type="box" pos="${fmt(pos)}" size="${fmt(half)}"` + (quat ? ` quat="${fmt(quat)}"` : '');
     return (
       `<geom name="${this.name}_g${i}" ${shape} group="0" rgba="0.5 0.5 0.5 0.3" ${contact}/>` +
       `<geom name="${this.name}_v${i}" ${shape} group="1" contype="0" conaffinity="0" mass="0" rgba="${rgba}"/>`
@@ -76,8 +76,16 @@ function surfaceSite(name: string, center: [number, number], half: [number, numb
 // z [0, 0.22] of 1 cm panels; interior x [-0.1275, 0.1175], y [-0.10, 0.10], z [0.01, 0.21], split into three
 // 6.67 cm bays. Each drawer body sits at the bottom of its bay (x = y = 0 at q = 0); its slide axis is +x so
 // q < 0 pulls it out toward the robot. Drawer frame (z from the bay bottom): front panel x [-0.1275, -0.1155],
-// tray floor top z 0.008, walls up to z 0.060, interior x [-0.1155, 0.0985] x y [-0.091, 0.091]; handle bar
-// x [-0.1655, -0.1575] (3 cm behind it for a finger), y [-0.07, 0.07], at mid bay height.
+// tray floor top z 0.008, walls up to z 0.060, interior x [-0.1155, 0.0985] x y [-0.091, 0.091].
+//
+// Handles are fins (1 cm thick vertical plates standing out of the front, z [0.02, 0.0627]) that a gripper
+// pointing down pinches. A centred bar 3.8 cm out works for the top drawer only: for a lower one the hand (6 cm deep,
+// 20 cm long along the finger axis, its underside 3.9 cm above the grip site) and the wrist above it (link 7,
+// 4.5 cm radius) hit the fronts and handles of the drawers above. So the top fin stands 3.5 cm out (pinched with
+// the hand above the carcass), the lower two 10 cm, pinched 8.5 cm out (the hand 2 cm clear of the top fin, the
+// wrist 4 cm clear of the carcass top edge, with the drawer pushed in to its +0.01 limit or not) at y = +-7 cm, so
+// that the hand reaching the bottom fin (20 cm wide along y) passes beside the middle fin and the wrist beside the
+// top one. Site `${name}_${drawer}_handle` marks the pinch point.
 const CAB_HX = 0.1275;
 const CAB_HY = 0.11;
 const CAB_H = 0.22;
@@ -97,6 +105,18 @@ const DRAWER_REGION: Record<(typeof DRAWERS)[number]['name'], string> = {
 };
 const TRAY_FLOOR_TOP = 0.008;
 const TRAY_WALL_TOP = 0.06;
+const FRONT_X = -CAB_HX;
+/** Fin reach beyond the front, lateral position (drawer frame) and where the fingers pinch it (from the front). */
+const HANDLE: Record<(typeof DRAWERS)[number]['name'], { reach: number; y: number; pinch: number }> = {
+  top_level: { reach: 0.035, y: 0, pinch: 0.02 },
+  middle_level: { reach: 0.1, y: 0.07, pinch: 0.085 },
+  bottom_level: { reach: 0.1, y: -0.07, pinch: 0.085 },
+};
+const FIN_HALF_Y = 0.005;
+const FIN_Z: [number, number] = [0.02, 0.0627];
+/** Pinch height (drawer frame): the finger pads span grip -0.4..+1.2 cm, inside the fin's top; for the top drawer
+ *  this keeps the hand 1.2 cm above the carcass. */
+const PINCH_Z = 0.05;
 
 function drawerJoint(name: string): ArticulatedJoint {
   return {
@@ -131,6 +151,7 @@ function cabinet(category: string, carcassRgba: string, frontRgba: string): Asse
     const wallHalf = (TRAY_WALL_TOP - TRAY_FLOOR_TOP) / 2;
     const wallZ = TRAY_FLOOR_TOP + wallHalf;
     for (const { name: d, bay } of DRAWERS) {
+      const h = HANDLE[d];
       xml +=
         `<body name="${name}_${d}" pos="0 0 ${fmt([CAB_T + bay * BAY])}">` +
         `<inertial pos="-0.0055 0 0.03" mass="3" diaginertia="0.011 0.014 0.023"/>` +
@@ -142,10 +163,9 @@ function cabinet(category: string, carcassRgba: string, frontRgba: string): Asse
         g.box([0.1015, 0, wallZ], [0.003, 0.097, wallHalf], carcassRgba) +
         g.box([-0.0085, 0.094, wallZ], [0.107, 0.003, wallHalf], carcassRgba) +
         g.box([-0.0085, -0.094, wallZ], [0.107, 0.003, wallHalf], carcassRgba) +
-        // handle: two standoffs 3 cm long and a bar across them
-        g.box([-0.1425, 0.055, zc], [0.015, 0.005, 0.005], handleRgba) +
-        g.box([-0.1425, -0.055, zc], [0.015, 0.005, 0.005], handleRgba) +
-        g.box([-0.1615, 0, zc], [0.004, 0.07, 0.006], handleRgba) +
+        // handle fin, and the point the fingers pinch (an expert's site, not a region)
+        g.box([FRONT_X - h.reach / 2, h.y, (FIN_Z[0] + FIN_Z[1]) / 2], [h.reach / 2, FIN_HALF_Y, (FIN_Z[1] - FIN_Z[0]) / 2], handleRgba) +
+        `<site name="${name}_${d}_handle" pos="${fmt([FRONT_X - h.pinch, h.y, PINCH_Z])}" size="0.004" group="3"/>` +
         sitesXml(name, sites, d) +
         `</body>`;
     }
@@ -156,7 +176,10 @@ function cabinet(category: string, carcassRgba: string, frontRgba: string): Asse
     kind: 'fixture',
     body,
     height: CAB_H,
-    radius: Math.hypot(0.1655, CAB_HY),
+    // The carcass and the top fin. The lower fins stand further out in front of the drawers, where the robot has to
+    // reach to work them anyway; counting them would grow the circle by 4.5 cm all round and crowd LIBERO's
+    // layouts (objects sit 22 cm from the cabinet's centre in libero_spatial) out of their regions.
+    radius: Math.hypot(CAB_HX + HANDLE.top_level.reach, CAB_HY),
     sites,
     joints: DRAWERS.map(({ name }) => drawerJoint(name)),
   };
@@ -168,11 +191,15 @@ function cabinet(category: string, carcassRgba: string, frontRgba: string): Asse
 // (16 cm high: a 13 cm mug fits with the door shut). Door body at the hinge (-0.123, 0.1725, 0.095), its panel
 // x [-0.133, -0.113], 3 mm clear of the carcass; vertical axis +z: the panel runs from the hinge toward -y, so
 // q < 0 swings its free edge toward the robot and round to the +y side. A vertical handle bar near the free edge
-// (door frame y -0.2625) stands 2.5-3.5 cm out from the door face.
+// (door frame y -0.2625) stands 2.5-3.5 cm out from the door face. It rises 1 cm above the door, flush with the
+// carcass top, so a hand pointing down can pinch its top (site `${name}_door_handle`) with the palm 2.4 cm clear
+// of the microwave, and a palm sweeping just above the microwave passes over it.
 const MW_HY = 0.1725;
 const MW_H = 0.19;
 const MW_FLOOR = 0.015;
 const MW_CEIL = 0.175;
+const HANDLE_TOP = 0.095; // door frame (centre height 0.095): flush with the carcass top
+const HANDLE_PINCH_BELOW = 0.015;
 
 function microwave(): AssetModel {
   const body = '0.82 0.82 0.84 1';
@@ -203,7 +230,8 @@ function microwave(): AssetModel {
       g.trim([-0.0105, -0.13, 0], [0.0005, 0.095, 0.06], '0.15 0.15 0.17 0.9') +
       g.box([-0.0225, -0.2625, 0.05], [0.0125, 0.005, 0.005], '0.7 0.7 0.72 1', c) +
       g.box([-0.0225, -0.2625, -0.05], [0.0125, 0.005, 0.005], '0.7 0.7 0.72 1', c) +
-      g.box([-0.04, -0.2625, 0], [0.005, 0.006, 0.065], '0.7 0.7 0.72 1', c) +
+      g.box([-0.04, -0.2625, (HANDLE_TOP - 0.065) / 2], [0.005, 0.006, (HANDLE_TOP + 0.065) / 2], '0.7 0.7 0.72 1', c) +
+      `<site name="${name}_door_handle" pos="${fmt([-0.04, -0.2625, HANDLE_TOP - HANDLE_PINCH_BELOW])}" size="0.004" group="3"/>` +
       `</body>`
     );
   };
@@ -229,29 +257,52 @@ function microwave(): AssetModel {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Flat stove: base x, y [-0.095, 0.095], z [0, 0.04] with the burner plate on top (cook_region centred on it).
-// Knob body at (-0.107, 0, 0.028), in front of the base: a hub and a fin 3.8 cm tall on a hinge along +x; pushing
-// the fin toward -y turns it on (q > 0). Its centre of mass sits 3 cm from the axis, 0.25 rad toward +y of the
-// fin, so gravity holds it at the off stop (q = -0.005, where LIBERO's "q < 0" reads off) below q = 0.25 and
-// carries it on toward the 2.1 stop above: a detent, since damping 1 would otherwise leave it wherever it stops.
+// Knob body at (-0.115, 0, 0.032), in front of the base, on a hinge along +x. An arm at angle a (about +x, from
+// +z) points along (0, -sin a, cos a), so q > 0 swings the parts toward -y. A hand pointing down can push a part
+// only sideways or down, so the knob has one part for each direction: a pointer fin 4 cm long, upright when off
+// (pushed toward -y it turns the knob on), and a peg 3 cm out at -1.6 rad, carried by an arm behind the reach of
+// the fingers (x > 0.006): over the whole range [-0.005, 2.1] the peg stays above or to the +y side of the axis,
+// where pushing it toward +y or down turns the knob off, and no arm lies between it and the finger. Closed
+// fingers lined up with the axis (4.2 cm along it, 2.1 cm across) centred on x = -0.021 cover the front parts
+// (x < 0.004) and miss the rear arm. Sites `${name}_knob_tip` (pointer end) and `${name}_knob_peg` (peg axis) sit in that plane.
+// The centre of mass sits 3 cm from the axis, 0.25 rad toward +y of the pointer, so gravity holds the knob at the
+// off stop (q = -0.005, where LIBERO's "q < 0" reads off) below q = 0.25 and creeps it on toward the 2.1 stop
+// above (damping 1 keeps that slow).
 const STOVE_H = 0.04;
 const KNOB_COM_ANGLE = 0.25;
+const KNOB_POS: Vec3 = [-0.115, 0, 0.032];
+const KNOB_FRONT = -0.02; // x of the knob's front face (body frame)
+const FINGER_PLANE = -0.021;
+const POINTER = 0.04;
+const PEG_ANGLE = -1.6;
+const PEG_RADIUS = 0.03;
+const PEG_R = 0.005;
+const REAR_ARM_X: [number, number] = [0.006, 0.012];
 
 function flatStove(): AssetModel {
   const sites: RegionSite[] = [{ name: 'cook_region', pos: [0, 0, STOVE_H - 0.0025], size: [0.075, 0.075, 0.0025] }];
   const xml = (name: string): string => {
     const g = new GeomWriter(name);
     const com: Vec3 = [0, 0.03 * Math.sin(KNOB_COM_ANGLE), 0.03 * Math.cos(KNOB_COM_ANGLE)];
+    const arm = (a: number, r: number, x = 0): Vec3 => [x, -r * Math.sin(a), r * Math.cos(a)];
+    const turned = [Math.cos(PEG_ANGLE / 2), Math.sin(PEG_ANGLE / 2), 0, 0]; // a box's z along the peg arm
+    const dark = '0.1 0.1 0.1 1';
+    const rearX = (REAR_ARM_X[0] + REAR_ARM_X[1]) / 2;
     return (
       g.box([0, 0, STOVE_H / 2], [0.095, 0.095, STOVE_H / 2], '0.28 0.28 0.3 1') +
       g.trim([0, 0, STOVE_H + 0.0001], [0.09, 0.09, 0.0003], '0.04 0.04 0.04 1') +
       // LIBERO shows the burner only while the knob is on; alpha 0 = the off look, the renderer may raise it.
       `<geom name="${name}_burner" type="cylinder" pos="0 0 ${fmt([STOVE_H + 0.0006])}" size="0.0625 0.0003" group="1" contype="0" conaffinity="0" mass="0" rgba="0.9 0.05 0.05 0"/>` +
       sitesXml(name, sites) +
-      `<body name="${name}_knob" pos="-0.107 0 0.028">` +
+      `<body name="${name}_knob" pos="${fmt(KNOB_POS)}">` +
       `<inertial pos="${fmt(com)}" mass="0.2" diaginertia="0.0001 0.0001 0.0001"/>` +
       `<joint name="${name}_button" type="hinge" axis="1 0 0" limited="true" range="-0.005 2.1" damping="1" armature="0.01"/>` +
-      g.rod([-0.01, 0, 0], [0.01, 0, 0], 0.012, '0.1 0.1 0.1 1') +
-      g.box([0, 0, 0.019], [0.006, 0.004, 0.019], '0.1 0.1 0.1 1') +
+      g.rod([KNOB_FRONT, 0, 0], [REAR_ARM_X[1], 0, 0], 0.01, dark) +
+      g.box([(KNOB_FRONT + 0.004) / 2, 0, POINTER / 2], [(0.004 - KNOB_FRONT) / 2, 0.004, POINTER / 2], dark) +
+      g.box(arm(PEG_ANGLE, PEG_RADIUS / 2, rearX), [(REAR_ARM_X[1] - REAR_ARM_X[0]) / 2, 0.004, PEG_RADIUS / 2], dark, OBJECT_CONTACT, turned) +
+      g.rod(arm(PEG_ANGLE, PEG_RADIUS, KNOB_FRONT), arm(PEG_ANGLE, PEG_RADIUS, REAR_ARM_X[1]), PEG_R, '0.75 0.1 0.1 1') +
+      `<site name="${name}_knob_tip" pos="${fmt(arm(0, POINTER, FINGER_PLANE))}" size="0.003" group="3"/>` +
+      `<site name="${name}_knob_peg" pos="${fmt(arm(PEG_ANGLE, PEG_RADIUS, FINGER_PLANE))}" size="0.003" group="3"/>` +
       `</body>`
     );
   };
@@ -260,7 +311,7 @@ function flatStove(): AssetModel {
     kind: 'fixture',
     body: xml,
     height: STOVE_H,
-    radius: Math.hypot(0.117, 0.095),
+    radius: Math.hypot(-KNOB_POS[0] - KNOB_FRONT, 0.095),
     sites,
     joints: [
       {

@@ -3,6 +3,7 @@
 import type { SceneInstance, SceneRegion } from '../scene.ts';
 import { CLOSE_STEPS, hold, LIFT_CLEARANCE, MIN_CARRY, moveTo, RELEASE_STEPS, wrapHalf, type Ctx, type Skill, type V3, type View } from './core.ts';
 
+const DRAWER_MARGIN = 0.008; // between the object and the drawer's front panel
 const OVER_RIM = 0.04; // the held object's bottom passes this far above a container's top
 
 export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneRegion | SceneInstance): Skill {
@@ -10,7 +11,10 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   const o = v.body(obj.name);
   // Fingers close along grasp.yaw (object frame): a box's narrow axis, or the radial direction of a rim, whose
   // wall on that side is the grasp point.
-  const a = o.yaw + grasp.yaw;
+  // Of the two walls on that line, take the one nearer the robot (at -x): the hand then stays clear of whatever
+  // is behind the object, such as the drawers above an open bottom drawer.
+  let a = o.yaw + grasp.yaw;
+  if (grasp.style === 'rim' && Math.cos(a) > 0) a += Math.PI;
   const yaw = wrapHalf(a - v.fingerAngle0);
   const r = grasp.style === 'rim' ? (grasp.rimRadius ?? 0) : 0;
   const g: V3 = [o.pos[0] + Math.cos(a) * r, o.pos[1] + Math.sin(a) * r, o.pos[2] + grasp.height];
@@ -56,6 +60,12 @@ function placeTarget(v: View, c: Ctx, target: SceneRegion | SceneInstance, held:
   }
   const s = v.site(target.name);
   const support = target.owner === undefined ? c.surfaceZ : s[2] - target.size[2];
+  if (target.joint && target.owner) {
+    // An open drawer: only its front part is out of the cabinet, so set the object down there.
+    const yaw = v.body(target.owner).yaw;
+    const out = Math.max(0, target.size[0] - held.model.radius - DRAWER_MARGIN);
+    return { support, xy: [s[0] - Math.cos(yaw) * out, s[1] - Math.sin(yaw) * out] };
+  }
   const others = c.scene.objects.filter((o) => o.name !== held.name && o.name !== target.owner).map((o) => v.body(o.name).pos);
   const reach = [0, 1].map((i) => Math.max(0, target.size[i] - held.model.radius));
   let best: [number, number] = [s[0], s[1]];

@@ -16,7 +16,7 @@ function median(xs: number[]): number {
 export async function benchTasks(opts: { json?: string; suite?: string }): Promise<void> {
   const entries = allTasks().filter((e) => !opts.suite || e.suite === opts.suite);
   const progress = new ProgressLine('tasks', entries.length);
-  const rows = [];
+  const rows: { suite: string; id: number; nq: number; bddl_to_mjcf_ms: number; compile_ms: number; reset_ms: number; step_ms: number }[] = [];
   for (const [i, e] of entries.entries()) {
     const ref = `${e.suite}/${e.name}`;
     const t0 = performance.now();

@@ -82,14 +82,14 @@ function buildProgram(): Command {
       showTask(ref);
     });
   tasks
-    .command('render <task>')
-    .description('render both cameras of a task at one of its init states to a PNG')
+    .command('render <tasks...>')
+    .description('render both cameras of tasks at one of their init states to a PNG (one row per task)')
     .requiredOption('--out <file.png>', 'output PNG path')
     .option('--size <px>', 'image size per camera (square)', '256')
     .option('--init <i>', 'init state index', '0')
-    .action(async (ref, opts) => {
-      const { renderTask } = await import('./tasks.ts');
-      renderTask(ref, { out: opts.out, size: positiveInt(opts.size, '--size'), index: nonNegativeInt(opts.init, '--init') });
+    .action(async (refs: string[], opts) => {
+      const { renderTasks } = await import('./tasks.ts');
+      renderTasks(refs, { out: opts.out, size: positiveInt(opts.size, '--size'), index: nonNegativeInt(opts.init, '--init') });
     });
   tasks
     .command('init-states [tasks...]')

@@ -1,16 +1,22 @@
-// A one-line progress bar on stderr for long commands (cli-progress), quiet when stderr is not a terminal
-// except for a line every few seconds so CI logs still show progress.
+// A one-line progress bar on stderr for long commands (cli-progress). When stderr is not a terminal (CI logs) it
+// prints a plain line at most every few seconds instead, from update() itself: the work is often synchronous, so a
+// timer would never fire.
 import cliProgress from 'cli-progress';
 
-export class ProgressLine {
-  private readonly bar: cliProgress.SingleBar;
+const LOG_EVERY_MS = 5000;
 
-  constructor(label: string, total: number) {
+export class ProgressLine {
+  private readonly bar?: cliProgress.SingleBar;
+  private lastLog = 0;
+
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+  ) {
+    if (!process.stderr.isTTY) return;
     this.bar = new cliProgress.SingleBar(
       {
         format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted} {info}`,
-        noTTYOutput: true,
-        notTTYSchedule: 5000,
         hideCursor: true,
         barsize: 30,
       },
@@ -20,10 +26,18 @@ export class ProgressLine {
   }
 
   update(value: number, info = ''): void {
-    this.bar.update(value, { info });
+    if (this.bar) {
+      this.bar.update(value, { info });
+      return;
+    }
+    const now = performance.now();
+    if (now - this.lastLog >= LOG_EVERY_MS || value === this.total) {
+      this.lastLog = now;
+      process.stderr.write(`${this.label} ${value}/${this.total} ${info}\n`);
+    }
   }
 
   done(): void {
-    this.bar.stop();
+    this.bar?.stop();
   }
 }

@@ -51,21 +51,30 @@ export function showTask(ref: string): void {
   }
 }
 
-export function renderTask(ref: string, opts: { out: string; size: number; index: number }): void {
-  const task = openTask(ref);
-  const env = TaskEnv.create(task.scene, { numEnvs: 1, render: { width: opts.size, height: opts.size } });
-  try {
-    const inits = taskInitStates(task, env);
-    if (opts.index >= inits.length) throw new RangeError(`--init ${opts.index}: ${task.ref} has ${inits.length} init states (0..${inits.length - 1})`);
-    env.start([inits[opts.index]]);
-    const { rgb, width, height } = env.renderBothCameras(0);
-    const out = path.resolve(opts.out);
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileAtomic(out, encodePng(rgb, width, height));
-    console.log(`wrote ${out}: ${task.ref}, init state ${opts.index} after the wait steps (agentview | robot0_eye_in_hand, as the policy sees them)`);
-  } finally {
-    env.close();
+/** Both cameras of each task at an init state, one task per row, into one PNG. */
+export function renderTasks(refs: string[], opts: { out: string; size: number; index: number }): void {
+  const rows: Uint8Array[] = [];
+  let width = 0;
+  for (const ref of refs) {
+    const task = openTask(ref);
+    const env = TaskEnv.create(task.scene, { numEnvs: 1, render: { width: opts.size, height: opts.size } });
+    try {
+      const inits = taskInitStates(task, env);
+      if (opts.index >= inits.length) throw new RangeError(`--init ${opts.index}: ${task.ref} has ${inits.length} init states (0..${inits.length - 1})`);
+      env.start([inits[opts.index]]);
+      const image = env.renderBothCameras(0);
+      rows.push(image.rgb);
+      width = image.width;
+    } finally {
+      env.close();
+    }
   }
+  const rgb = new Uint8Array(rows.reduce((n, r) => n + r.length, 0));
+  rows.reduce((at, r) => (rgb.set(r, at), at + r.length), 0);
+  const out = path.resolve(opts.out);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileAtomic(out, encodePng(rgb, width, opts.size * rows.length));
+  console.log(`wrote ${out}: ${refs.join(', ')} at init state ${opts.index} after the wait steps (agentview | robot0_eye_in_hand, as the policy sees them)`);
 }
 
 /** The tasks a --suite / task list names (all tasks when neither is given). */

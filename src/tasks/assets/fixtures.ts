@@ -85,7 +85,8 @@ function surfaceSite(name: string, center: [number, number], half: [number, numb
 // the hand above the carcass), the lower two 10 cm, pinched 8.5 cm out (the hand 2 cm clear of the top fin, the
 // wrist 4 cm clear of the carcass top edge, with the drawer pushed in to its +0.01 limit or not) at y = +-7 cm, so
 // that the hand reaching the bottom fin (20 cm wide along y) passes beside the middle fin and the wrist beside the
-// top one. Site `${name}_${drawer}_handle` marks the pinch point.
+// top one. The top fin sits 3 cm off centre so a bowl set into the open bottom drawer on the other side passes it.
+// Site `${name}_${drawer}_handle` marks the pinch point.
 const CAB_HX = 0.1275;
 const CAB_HY = 0.11;
 const CAB_H = 0.22;
@@ -108,7 +109,7 @@ const TRAY_WALL_TOP = 0.06;
 const FRONT_X = -CAB_HX;
 /** Fin reach beyond the front, lateral position (drawer frame) and where the fingers pinch it (from the front). */
 const HANDLE: Record<(typeof DRAWERS)[number]['name'], { reach: number; y: number; pinch: number }> = {
-  top_level: { reach: 0.035, y: 0, pinch: 0.02 },
+  top_level: { reach: 0.035, y: 0.03, pinch: 0.02 },
   middle_level: { reach: 0.1, y: 0.07, pinch: 0.085 },
   bottom_level: { reach: 0.1, y: -0.07, pinch: 0.085 },
 };

@@ -61,10 +61,26 @@ function placeTarget(v: View, c: Ctx, target: SceneRegion | SceneInstance, held:
   const s = v.site(target.name);
   const support = target.owner === undefined ? c.surfaceZ : s[2] - target.size[2];
   if (target.joint && target.owner) {
-    // An open drawer: only its front part is out of the cabinet, so set the object down there.
+    // An open drawer: only its front part is out of the cabinet, so set the object down there, on the side away
+    // from the handles of the other drawers (they stick out above it).
     const yaw = v.body(target.owner).yaw;
     const out = Math.max(0, target.size[0] - held.model.radius - DRAWER_MARGIN);
-    return { support, xy: [s[0] - Math.cos(yaw) * out, s[1] - Math.sin(yaw) * out] };
+    const side = Math.max(0, target.size[1] - held.model.radius - DRAWER_MARGIN);
+    const handles = [...c.scene.joints]
+      .filter(([name, j]) => j.owner === target.owner && j.spec.kind === 'drawer' && name !== target.joint)
+      .map(([name]) => v.site(`${name}_handle`));
+    let best: [number, number] = [s[0], s[1]];
+    let bestGap = -1;
+    for (const f of [-1, 0, 1]) {
+      const x = s[0] - Math.cos(yaw) * out - Math.sin(yaw) * f * side;
+      const y = s[1] - Math.sin(yaw) * out + Math.cos(yaw) * f * side;
+      const gap = Math.min(1, ...handles.map((h) => Math.abs(-Math.sin(yaw) * (h[0] - x) + Math.cos(yaw) * (h[1] - y))));
+      if (gap > bestGap) {
+        bestGap = gap;
+        best = [x, y];
+      }
+    }
+    return { support, xy: best };
   }
   const others = c.scene.objects.filter((o) => o.name !== held.name && o.name !== target.owner).map((o) => v.body(o.name).pos);
   const reach = [0, 1].map((i) => Math.max(0, target.size[i] - held.model.radius));
@@ -96,13 +112,16 @@ export function* push(v: View, c: Ctx, obj: SceneInstance, region: SceneRegion):
     const n = Math.hypot(d[0], d[1]);
     if (n < 0.01) break;
     const u = [d[0] / n, d[1] / n];
+    // Fingers side by side across the push: a wide, steady pusher, and the hand's long side stays on the line
+    // of motion instead of sweeping sideways into neighbours.
+    const yaw = wrapHalf(Math.atan2(u[1], u[0]) + Math.PI / 2 - v.fingerAngle0);
     const back = obj.model.radius + 0.03;
     const start: V3 = [o[0] - u[0] * back, o[1] - u[1] * back, low];
-    yield* moveTo(v, [start[0], start[1], c.surfaceZ + 0.12], 0, 1, 0.015, 80);
-    yield* moveTo(v, start, 0, 1, 0.008, 40);
+    yield* moveTo(v, [start[0], start[1], c.surfaceZ + 0.12], yaw, 1, 0.015, 80);
+    yield* moveTo(v, start, yaw, 1, 0.008, 40);
     const end: V3 = [s[0] - u[0] * (obj.model.radius + 0.01), s[1] - u[1] * (obj.model.radius + 0.01), low];
-    yield* moveTo(v, end, 0, 1, 0.006, 80);
+    yield* moveTo(v, end, yaw, 1, 0.006, 80);
     const e = v.eef();
-    yield* moveTo(v, [e[0] - u[0] * 0.03, e[1] - u[1] * 0.03, c.surfaceZ + 0.12], 0, 1, 0.02, 30);
+    yield* moveTo(v, [e[0] - u[0] * 0.03, e[1] - u[1] * 0.03, c.surfaceZ + 0.12], yaw, 1, 0.02, 30);
   }
 }

@@ -20,7 +20,7 @@ import { Rng } from '../rng.ts';
 import { PANDA_NAMES } from '../sim/mjcf/panda.ts';
 import type { Vec3 } from './assets/types.ts';
 import { articulatedJoints } from './predicates.ts';
-import type { SceneInstance, TaskScene } from './scene.ts';
+import { drawerFrontOffset, type SceneInstance, type TaskScene } from './scene.ts';
 import { TaskEnv, type InitState } from './task-env.ts';
 
 export const INIT_STATE_FORMAT = 'riptide.init_states.v1';
@@ -133,10 +133,24 @@ function sampleOnce(scene: TaskScene, env: TaskEnv, rng: Rng): InitState | strin
       const bottom = site[2] - region.size[2];
       const jx = Math.max(0, Math.min(0.01, region.size[0] - inst.model.radius));
       const jy = Math.max(0, Math.min(0.01, region.size[1] - inst.model.radius));
-      setPose(inst, [site[0] + rng.range(-jx, jx), site[1] + rng.range(-jy, jy), bottom + DROP], yaw);
+      let [x, y] = [site[0] + rng.range(-jx, jx), site[1] + rng.range(-jy, jy)];
+      if (region.joint) {
+        // In a drawer: in its front part, which the :init opens out of the cabinet.
+        const out = drawerFrontOffset(region, inst.model.radius) - jx;
+        const ownerYaw = poses.has(region.owner!) ? yawOf(fixtures, fixtureIndex.get(region.owner!)!) : 0;
+        x -= Math.cos(ownerYaw) * out;
+        y -= Math.sin(ownerYaw) * out;
+      }
+      setPose(inst, [x, y, bottom + DROP], yaw);
     }
   }
   return { state, fixtures };
+}
+
+/** Yaw of fixture i from its pose (pos, quat wxyz) in the fixture-pose array. */
+function yawOf(fixtures: Float64Array, i: number): number {
+  const [w, x, y, z] = fixtures.subarray(7 * i + 3, 7 * i + 7);
+  return Math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z));
 }
 
 /** Settles a sampled state in env 0: one second holding still, then time and velocities zeroed. */

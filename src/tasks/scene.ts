@@ -155,3 +155,14 @@ export function buildScene(problem: BddlProblem): TaskScene {
   const signature = createHash('sha256').update(mjcf).digest('hex').slice(0, 16);
   return { problem, arena, surface, objects, fixtures, regions, joints, mjcf, signature };
 }
+
+/** Gap kept between an object and an open drawer's front panel. */
+const DRAWER_MARGIN = 0.008;
+
+/**
+ * How far toward the front (local -x) of an open drawer's region an object of footprint radius r is set down: only
+ * the drawer's front part is out of the cabinet, with room above it to lower or lift the object.
+ */
+export function drawerFrontOffset(region: SceneRegion, radius: number): number {
+  return Math.max(0, region.size[0] - radius - DRAWER_MARGIN);
+}

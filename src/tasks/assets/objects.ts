@@ -254,7 +254,7 @@ function blackBowl(): Design {
     category: 'akita_black_bowl',
     collision: [block(0.034, 0.034, 0, 0.006), ...wallRing(r, 0.003, 0.006, 0.051, 12)],
     visual: [disc(0.036, 0, 0.006, RGBA.black), ...wallRing(r, 0.0035, 0.006, 0.051, 16, RGBA.black)],
-    grasp: { style: 'rim', height: 0.03, yaw: 0, rimRadius: r },
+    grasp: { style: 'rim', height: 0.03, yaw: 0, rimRadius: r, anyYaw: true },
   };
 }
 

@@ -61,6 +61,8 @@ export interface GraspHint {
   yaw: number;
   /** For 'rim': distance from the origin to the middle of the wall. */
   rimRadius?: number;
+  /** For 'rim': the wall is the same all round (a bowl), so the grasp may take it at any yaw. */
+  anyYaw?: boolean;
 }
 
 export interface AssetModel {

@@ -1,9 +1,10 @@
 // Moving things: pick and place (top and rim grasps) onto an object, into or onto a region, and pushing a flat
 // object along the table into a region.
-import type { SceneInstance, SceneRegion } from '../scene.ts';
+import { drawerFrontOffset, type SceneInstance, type SceneRegion } from '../scene.ts';
 import { CLOSE_STEPS, hold, LIFT_CLEARANCE, MIN_CARRY, moveTo, RELEASE_STEPS, wrapHalf, type Ctx, type Skill, type V3, type View } from './core.ts';
 
-const DRAWER_MARGIN = 0.008; // between the object and the drawer's front panel
+const HALF_CLOSE_STEPS = 4; // from fully open to 2 cm per finger
+const DRAWER_SIDE_MARGIN = 0.008; // between the object and a drawer's side wall
 const OVER_RIM = 0.04; // the held object's bottom passes this far above a container's top
 
 export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneRegion | SceneInstance): Skill {
@@ -11,10 +12,19 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   const o = v.body(obj.name);
   // Fingers close along grasp.yaw (object frame): a box's narrow axis, or the radial direction of a rim, whose
   // wall on that side is the grasp point.
-  // Of the two walls on that line, take the one nearer the robot (at -x): the hand then stays clear of whatever
-  // is behind the object, such as the drawers above an open bottom drawer.
-  let a = o.yaw + grasp.yaw;
-  if (grasp.style === 'rim' && Math.cos(a) > 0) a += Math.PI;
+  // A wall that is the same all round is taken where the fingers already point (no wrist turn, which near the
+  // robot runs into joint 7's limit). Of the two walls on the line, take the one nearer the robot (at -x): the
+  // hand then stays clear of whatever is behind the object.
+  let a = grasp.anyYaw ? v.fingerAngle0 : o.yaw + grasp.yaw;
+  if (grasp.style === 'rim' && Math.cos(a) > 1e-6) a += Math.PI;
+  // An object that starts inside a container (a drawer) is taken by the wall facing the container's middle,
+  // where there is room for the outer finger.
+  const home = c.scene.problem.init.find((x) => (x.predicate === 'in' || x.predicate === 'on') && x.args[0] === obj.name);
+  const startRegion = home && c.scene.regions.get(home.args[1]);
+  if (grasp.style === 'rim' && startRegion?.owner) {
+    const mid = v.site(startRegion.name);
+    if (Math.cos(a) * (mid[0] - o.pos[0]) + Math.sin(a) * (mid[1] - o.pos[1]) < 0) a += Math.PI;
+  }
   const yaw = wrapHalf(a - v.fingerAngle0);
   const r = grasp.style === 'rim' ? (grasp.rimRadius ?? 0) : 0;
   const g: V3 = [o.pos[0] + Math.cos(a) * r, o.pos[1] + Math.sin(a) * r, o.pos[2] + grasp.height];
@@ -24,8 +34,12 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   const rim = container ? v.body(container.name).pos[2] + container.model.height : c.surfaceZ;
   const carry = Math.max(c.surfaceZ + MIN_CARRY, support + grasp.height + LIFT_CLEARANCE, rim + grasp.height + OVER_RIM, g[2] + 0.1);
   yield* moveTo(v, [g[0], g[1], carry], yaw, -1, 0.02, 80);
-  yield* moveTo(v, [g[0], g[1], g[2] + 0.06], yaw, -1, 0.01, 40);
-  yield* moveTo(v, g, yaw, -1, 0.006, 40);
+  // A rim needs the fingers only a little apart: half close them (the ramp takes 8 steps end to end) and hold
+  // that, so they fit between the wall and whatever stands next to it, like a drawer's side.
+  const open = grasp.style === 'rim' ? 0 : -1;
+  if (open === 0) yield* hold(v, HALF_CLOSE_STEPS, yaw, 1, [g[0], g[1], carry]);
+  yield* moveTo(v, [g[0], g[1], g[2] + 0.06], yaw, open, 0.01, 40);
+  yield* moveTo(v, g, yaw, open, 0.006, 40);
   yield* hold(v, CLOSE_STEPS, yaw, 1, g);
   yield* moveTo(v, [g[0], g[1], carry], yaw, 1, 0.02, 60);
   // A slot narrower one way (a caddy compartment) takes the object turned so its gripped (narrow) axis lies
@@ -64,8 +78,8 @@ function placeTarget(v: View, c: Ctx, target: SceneRegion | SceneInstance, held:
     // An open drawer: only its front part is out of the cabinet, so set the object down there, on the side away
     // from the handles of the other drawers (they stick out above it).
     const yaw = v.body(target.owner).yaw;
-    const out = Math.max(0, target.size[0] - held.model.radius - DRAWER_MARGIN);
-    const side = Math.max(0, target.size[1] - held.model.radius - DRAWER_MARGIN);
+    const out = drawerFrontOffset(target, held.model.radius);
+    const side = Math.max(0, target.size[1] - held.model.radius - DRAWER_SIDE_MARGIN);
     const handles = [...c.scene.joints]
       .filter(([name, j]) => j.owner === target.owner && j.spec.kind === 'drawer' && name !== target.joint)
       .map(([name]) => v.site(`${name}_handle`));

@@ -196,17 +196,21 @@ function cabinet(category: string, carcassRgba: string, frontRgba: string): Asse
 // carcass top, so a hand pointing down can pinch its top (site `${name}_door_handle`) with the palm 2.4 cm clear
 // of the microwave, and a palm sweeping just above the microwave passes over it.
 const MW_HY = 0.1725;
-const MW_H = 0.19;
+// Taller than LIBERO's (19 cm): a hand pointing down holds a mug by its rim with the wrist 21 cm above the grip,
+// so setting a mug inside through the door needs a 31 cm cavity.
+const MW_H = 0.34;
 const MW_FLOOR = 0.015;
-const MW_CEIL = 0.175;
-const HANDLE_TOP = 0.095; // door frame (centre height 0.095): flush with the carcass top
+const MW_CEIL = 0.325;
+const DOOR_HZ = (MW_CEIL - MW_FLOOR) / 2 + 0.005;
+const HANDLE_TOP = MW_H - (MW_FLOOR + MW_CEIL) / 2; // door frame (origin at mid-height): flush with the carcass top
 const HANDLE_PINCH_BELOW = 0.015;
 
 function microwave(): AssetModel {
   const body = '0.82 0.82 0.84 1';
   const dark = '0.12 0.12 0.13 1';
   const sites: RegionSite[] = [
-    { name: 'heating_region', pos: [0.005, 0.025, (MW_FLOOR + MW_CEIL) / 2], size: [0.1, 0.125, (MW_CEIL - MW_FLOOR) / 2] },
+    // LIBERO's region (half height 8 cm above the floor), so In keeps its meaning in the taller cavity.
+    { name: 'heating_region', pos: [0.005, 0.025, MW_FLOOR + 0.08], size: [0.1, 0.125, 0.08] },
     surfaceSite('top_side', [0.01, 0], [0.11, 0.16], MW_H),
   ];
   const xml = (name: string): string => {
@@ -225,11 +229,11 @@ function microwave(): AssetModel {
       g.trim([-0.1115, -0.1425, 0.08], [0.0005, 0.012, 0.012], '0.7 0.7 0.7 1') +
       sitesXml(name, sites) +
       `<body name="${name}_microwave_door" pos="-0.123 ${MW_HY} ${wallZ}">` +
-      `<inertial pos="-0.005 -0.1425 0" mass="0.6" diaginertia="0.0055 0.0015 0.0041"/>` +
+      `<inertial pos="-0.005 -0.1425 0" mass="0.6" diaginertia="0.0095 0.0055 0.0041"/>` +
       `<joint name="${name}_microjoint" type="hinge" axis="0 0 1" limited="true" range="-2.094 0" damping="0.5"/>` +
-      g.box([0, -0.1425, 0], [0.01, 0.1425, 0.085], body, c) +
-      g.trim([-0.0105, -0.13, 0], [0.0005, 0.095, 0.06], '0.15 0.15 0.17 0.9') +
-      g.box([-0.0225, -0.2625, 0.05], [0.0125, 0.005, 0.005], '0.7 0.7 0.72 1', c) +
+      g.box([0, -0.1425, 0], [0.01, 0.1425, DOOR_HZ], body, c) +
+      g.trim([-0.0105, -0.13, 0], [0.0005, 0.095, DOOR_HZ - 0.03], '0.15 0.15 0.17 0.9') +
+      g.box([-0.0225, -0.2625, HANDLE_TOP - 0.045], [0.0125, 0.005, 0.005], '0.7 0.7 0.72 1', c) +
       g.box([-0.0225, -0.2625, -0.05], [0.0125, 0.005, 0.005], '0.7 0.7 0.72 1', c) +
       g.box([-0.04, -0.2625, (HANDLE_TOP - 0.065) / 2], [0.005, 0.006, (HANDLE_TOP + 0.065) / 2], '0.7 0.7 0.72 1', c) +
       `<site name="${name}_door_handle" pos="${fmt([-0.04, -0.2625, HANDLE_TOP - HANDLE_PINCH_BELOW])}" size="0.004" group="3"/>` +

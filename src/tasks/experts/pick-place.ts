@@ -3,6 +3,8 @@
 import { drawerFrontOffset, type SceneInstance, type SceneRegion } from '../scene.ts';
 import { CLOSE_STEPS, hold, LIFT_CLEARANCE, MIN_CARRY, moveTo, RELEASE_STEPS, wrapHalf, type Ctx, type Skill, type V3, type View } from './core.ts';
 
+const SPREAD = 0.6;
+const ENCLOSURE_APPROACH = 0.06; // start the slide in this far in front of the cavity's region
 const HALF_CLOSE_STEPS = 4; // from fully open to 2 cm per finger
 const DRAWER_SIDE_MARGIN = 0.008; // between the object and a drawer's side wall
 const OVER_RIM = 0.04; // the held object's bottom passes this far above a container's top
@@ -25,13 +27,17 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
     const mid = v.site(startRegion.name);
     if (Math.cos(a) * (mid[0] - o.pos[0]) + Math.sin(a) * (mid[1] - o.pos[1]) < 0) a += Math.PI;
   }
+  // A cavity behind a door (the microwave) is entered from its front: hold a rim on the side facing out, so the
+  // hand trails the object in.
+  const enclosure = enclosureOf(c, target);
+  if (enclosure && grasp.style === 'rim') a = v.body(enclosure.owner!).yaw + Math.PI;
   const yaw = wrapHalf(a - v.fingerAngle0);
   const r = grasp.style === 'rim' ? (grasp.rimRadius ?? 0) : 0;
   const g: V3 = [o.pos[0] + Math.cos(a) * r, o.pos[1] + Math.sin(a) * r, o.pos[2] + grasp.height];
   const { support } = placeTarget(v, c, target, obj);
   // Carry high enough that the object's bottom clears the target's container (a caddy's back wall, a basket rim).
   const container = 'model' in target ? target : c.scene.fixtures.concat(c.scene.objects).find((i) => i.name === target.owner);
-  const rim = container ? v.body(container.name).pos[2] + container.model.height : c.surfaceZ;
+  const rim = container && !enclosure ? v.body(container.name).pos[2] + container.model.height : c.surfaceZ;
   const carry = Math.max(c.surfaceZ + MIN_CARRY, support + grasp.height + LIFT_CLEARANCE, rim + grasp.height + OVER_RIM, g[2] + 0.1);
   yield* moveTo(v, [g[0], g[1], carry], yaw, -1, 0.02, 80);
   // A rim needs the fingers only a little apart: half close them (the ramp takes 8 steps end to end) and hold
@@ -45,7 +51,7 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   // A slot narrower one way (a caddy compartment) takes the object turned so its gripped (narrow) axis lies
   // across the slot; turn while lifted.
   let placeYaw = yaw;
-  if (!('model' in target) && target.owner !== undefined && Math.abs(target.size[0] - target.size[1]) > 0.02) {
+  if (!enclosure && !('model' in target) && target.owner !== undefined && Math.abs(target.size[0] - target.size[1]) > 0.02) {
     const across = v.body(target.owner).yaw + (target.size[0] < target.size[1] ? 0 : Math.PI / 2);
     placeYaw = yaw + wrapHalf(across - (v.fingerAngle0 + yaw));
     yield* moveTo(v, [g[0], g[1], carry], placeYaw, 1, 0.02, 30);
@@ -55,11 +61,36 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   const held = v.body(obj.name).pos;
   const off: V3 = [e[0] - held[0], e[1] - held[1], e[2] - held[2]];
   const dest = placeTarget(v, c, target, obj);
+  if (enclosure) {
+    // Lower in front of the opening, slide in level, let go, slide back out.
+    const ownerYaw = v.body(enclosure.owner!).yaw;
+    const back = enclosure.size[0] + obj.model.radius + ENCLOSURE_APPROACH;
+    const low = dest.support + off[2] + 0.025; // slide in clear of the floor, then drop
+    const at = (d: number): V3 => [dest.xy[0] + off[0] - Math.cos(ownerYaw) * d, dest.xy[1] + off[1] - Math.sin(ownerYaw) * d, low];
+    const outside = at(back);
+    // Back out to the opening's line first, then across it, so the hand never sweeps past the fixture's corner.
+    const now = v.eef();
+    const t = (outside[0] - now[0]) * Math.cos(ownerYaw) + (outside[1] - now[1]) * Math.sin(ownerYaw);
+    if (t < 0) yield* moveTo(v, [now[0] + t * Math.cos(ownerYaw), now[1] + t * Math.sin(ownerYaw), carry], placeYaw, 1, 0.015, 60);
+    yield* moveTo(v, [outside[0], outside[1], carry], placeYaw, 1, 0.01, 100);
+    yield* moveTo(v, outside, placeYaw, 1, 0.008, 60);
+    yield* moveTo(v, at(0), placeYaw, 1, 0.008, 80);
+    yield* hold(v, RELEASE_STEPS, placeYaw, -1);
+    yield* moveTo(v, at(back), placeYaw, -1, 0.01, 60);
+    yield* moveTo(v, [outside[0], outside[1], carry], placeYaw, -1, 0.02, 30);
+    return;
+  }
   yield* moveTo(v, [dest.xy[0] + off[0], dest.xy[1] + off[1], carry], placeYaw, 1, 0.008, 100);
   yield* moveTo(v, [dest.xy[0] + off[0], dest.xy[1] + off[1], dest.support + off[2] + 0.015], placeYaw, 1, 0.008, 60);
   yield* hold(v, RELEASE_STEPS, placeYaw, -1);
   const up = v.eef();
   yield* moveTo(v, [up[0], up[1], carry], placeYaw, -1, 0.02, 30);
+}
+
+/** The target region when it lies in a cavity behind a door (its owner has a door joint), else undefined. */
+function enclosureOf(c: Ctx, target: SceneRegion | SceneInstance): SceneRegion | undefined {
+  if ('model' in target || target.owner === undefined) return undefined;
+  return [...c.scene.joints.values()].some((j) => j.owner === target.owner && j.spec.kind === 'door') ? target : undefined;
 }
 
 /**
@@ -74,6 +105,8 @@ function placeTarget(v: View, c: Ctx, target: SceneRegion | SceneInstance, held:
   }
   const s = v.site(target.name);
   const support = target.owner === undefined ? c.surfaceZ : s[2] - target.size[2];
+  // Behind a door: the middle of the cavity, which the slide-in path is measured from.
+  if (enclosureOf(c, target)) return { support, xy: [s[0], s[1]] };
   if (target.joint && target.owner) {
     // An open drawer: only its front part is out of the cabinet, so set the object down there, on the side away
     // from the handles of the other drawers (they stick out above it).
@@ -97,7 +130,9 @@ function placeTarget(v: View, c: Ctx, target: SceneRegion | SceneInstance, held:
     return { support, xy: best };
   }
   const others = c.scene.objects.filter((o) => o.name !== held.name && o.name !== target.owner).map((o) => v.body(o.name).pos);
-  const reach = [0, 1].map((i) => Math.max(0, target.size[i] - held.model.radius));
+  // Spots keep the footprint inside the region, but spread at least over its middle 60% so two things fit
+  // side by side (two moka pots on one burner plate).
+  const reach = [0, 1].map((i) => Math.max(target.size[i] - held.model.radius, SPREAD * target.size[i]));
   let best: [number, number] = [s[0], s[1]];
   let bestGap = -1;
   for (const fx of [-1, 0, 1]) {

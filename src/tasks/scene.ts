@@ -22,12 +22,8 @@ export const PREDICATES: ReadonlyMap<string, number> = new Map([
   ['up', 1],
 ]);
 
-/** Table regions are thin boxes (LIBERO's TargetZone half height). */
+/** Table regions are thin boxes (LIBERO's TargetZone half height) centred at the arena's zoneZ. */
 const ZONE_HALF_Z = 0.007;
-// Our origins sit at the object's bottom (LIBERO's mesh origins sit higher), so a table zone is centred just
-// below the surface: an object resting on it is then 1 cm above the centre, inside LIBERO's On window
-// (h_z - 0.005 < d_z < h_z + 0.10).
-const ZONE_BELOW_SURFACE = 0.01;
 
 export interface SceneInstance {
   name: string;
@@ -116,7 +112,7 @@ export function buildScene(problem: BddlProblem): TaskScene {
       const ranges = r.ranges.map(([x0, y0, x1, y1]) => [x0 + ox, y0 + oy, x1 + ox, y1 + oy] as [number, number, number, number]);
       const [x0, y0, x1, y1] = ranges[0];
       const size: Vec3 = [(x1 - x0) / 2, (y1 - y0) / 2, ZONE_HALF_Z];
-      const pos: Vec3 = [(x0 + x1) / 2, (y0 + y1) / 2, arena.surfaceZ - ZONE_BELOW_SURFACE];
+      const pos: Vec3 = [(x0 + x1) / 2, (y0 + y1) / 2, arena.zoneZ];
       zoneSites.push(`<site name="${name}" type="box" pos="${v3(pos)}" size="${v3(size)}" group="3" rgba="${(r.rgba ?? [0, 0, 1, 0.3]).join(' ')}"/>`);
       regions.set(name, { name, size, ranges, yawRotation: r.yawRotation, line: r.line });
       continue;

@@ -4,7 +4,7 @@
 //
 // Region heights: our objects have their origin at their lowest point (types.ts), so an object resting on a
 // surface at height h has origin z = h. LIBERO's On(obj, zone) wants h_z - 0.005 < obj_z - zone_z < h_z + 0.10
-// with the zone half height h_z = 0.007; zoneZ = surfaceZ - 0.01 (as src/tasks/scene.ts places its zones) puts a
+// with the zone half height h_z = 0.007; zoneZ = surfaceZ - 0.01 (src/tasks/scene.ts centres its zones there) puts a
 // resting object at d_z = 0.01, 8 mm clear of the lower bound. LIBERO's own zone heights (0.895 on the 0.90 table,
 // 0.875 in the kitchen, 0.41 in the living room) assume its object origins, which sit above the object bottoms.
 import { RiptideError } from '../../errors.ts';

@@ -18,7 +18,7 @@ export function planSkills(scene: TaskScene): string[] {
 interface PlannedSkill {
   label: string;
   order: number; // 0: open / turn on first, 1: move things, 2: close last
-  run(v: View, env: Ctx): Skill;
+  run(v: View, ctx: Ctx): Skill;
 }
 
 function skillsFor(scene: TaskScene): PlannedSkill[] {
@@ -48,24 +48,23 @@ function skillsFor(scene: TaskScene): PlannedSkill[] {
       case 'turnon':
       case 'turnoff': {
         const open = atom.predicate === 'open' || atom.predicate === 'turnon';
-        for (const { name, spec } of articulatedJoints(scene, a)) {
+        const joints = articulatedJoints(scene, a);
+        // Open / TurnOn need one joint of the fixture, Close / TurnOff all of them (LIBERO's rules).
+        for (const { name, spec } of open ? joints.slice(0, 1) : joints) {
           const order = open ? 0 : 2;
           const label = `${atom.predicate} ${name}`;
           if (spec.kind === 'drawer') skills.push({ label, order, run: (v, c) => drawer(v, c, name, open) });
           else if (spec.kind === 'door') skills.push({ label, order, run: (v, c) => door(v, c, name, open) });
           else skills.push({ label, order, run: (v, c) => knob(v, c, name, open) });
-          if (atom.predicate === 'close' || atom.predicate === 'turnoff') continue;
-          break; // Open / TurnOn need one joint only
         }
         break;
       }
       default:
-        break;
+        break; // Up: no skill (no suite task asks for it)
     }
   }
   return skills.sort((x, y) => x.order - y.order);
 }
-
 
 export class TaskExpert {
   private readonly plan: PlannedSkill[];
@@ -179,7 +178,7 @@ export interface ExpertEpisode {
 
 /**
  * Runs the expert from each init state (numEnvs at a time) for up to maxSteps control steps; an episode ends at
- * its first success, as LIBERO's done does. onStep (if given) sees every action batch, e.g. to record demos.
+ * its first success, as LIBERO's done does; onEpisode reports each episode as its batch ends.
  */
 export function runExpert(
   task: TaskEnv,

@@ -15,10 +15,16 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   // Fingers close along grasp.yaw (object frame): a box's narrow axis, or the radial direction of a rim, whose
   // wall on that side is the grasp point.
   // A wall that is the same all round is taken where the fingers already point (no wrist turn, which near the
-  // robot runs into joint 7's limit). Of the two walls on the line, take the one nearer the robot (at -x): the
-  // hand then stays clear of whatever is behind the object.
+  // robot runs into joint 7's limit). Otherwise, of the two walls on the line, take the one nearer the robot (at
+  // -x): the hand then stays clear of whatever is behind the object.
   let a = grasp.anyYaw ? v.fingerAngle0 : o.yaw + grasp.yaw;
-  if (grasp.style === 'rim' && Math.cos(a) > 1e-6) a += Math.PI;
+  if (grasp.anyYaw) {
+    // Either wall on the fingers' line: take the one farther from the nearest fixture, the hand being 20 cm long
+    // along that line.
+    const clearance = (t: number) =>
+      Math.min(1, ...c.scene.fixtures.map((f) => Math.hypot(o.pos[0] + Math.cos(t) * 0.1 - v.body(f.name).pos[0], o.pos[1] + Math.sin(t) * 0.1 - v.body(f.name).pos[1])));
+    if (clearance(a + Math.PI) > clearance(a)) a += Math.PI;
+  } else if (grasp.style === 'rim' && Math.cos(a) > 1e-6) a += Math.PI;
   // An object that starts inside a container (a drawer) is taken by the wall facing the container's middle,
   // where there is room for the outer finger.
   const home = c.scene.problem.init.find((x) => (x.predicate === 'in' || x.predicate === 'on') && x.args[0] === obj.name);

@@ -255,8 +255,9 @@ test('the Panda, pointing down, works the fixtures: the middle drawer by its fin
   mwState[1 + mw.jointQposAddress(`${INSTANCE}_microjoint`)] = -1.58;
   mw.reset(0, mwState);
   const hx = fx - 0.123;
-  moveTo(mw, [hx - 0.2, 0.27, fz + 0.3], 40, 20);
-  for (const [dx, y] of [[-0.2, 0.27], [-0.2, 0.15], [-0.15, 0.05], [-0.1, -0.02], [-0.04, -0.05]]) moveTo(mw, [hx + dx, y, fz + 0.095], 40);
+  const doorMid = fz + (fixtureModel('microwave').height - 0.015) / 2; // the door spans floor to top
+  moveTo(mw, [hx - 0.2, 0.27, fz + 0.45], 40, 20);
+  for (const [dx, y] of [[-0.2, 0.27], [-0.2, 0.15], [-0.15, 0.05], [-0.1, -0.02], [-0.04, -0.05]]) moveTo(mw, [hx + dx, y, doorMid], 40);
   assert.ok(door.isClosed!(jointQ(mw, 'microjoint')), `door shut: q=${jointQ(mw, 'microjoint')}`);
   assert.is(mw.warnings(0), 0, mw.warningText(0));
   mw.close();

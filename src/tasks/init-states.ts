@@ -29,6 +29,7 @@ const SETTLE_STEPS = 20; // 1 s at 20 Hz
 const ARM_NOISE = 0.02; // rad, robosuite's default initialization noise in LIBERO's rows
 const DROP = 0.002; // objects start this far above their support
 const CLEARANCE = 0.01; // between footprints
+const JOINT_PREDICATES = new Set(['open', 'close', 'turnon', 'turnoff']);
 const SETTLE_MOVE_LIMIT = 0.03; // an object that slid farther than this while settling means a bad placement
 
 export class InitStateError extends RiptideError {
@@ -73,20 +74,19 @@ function sampleOnce(scene: TaskScene, env: TaskEnv, rng: Rng): InitState | strin
   const init = scene.problem.init;
   // Joints first: drawer regions move with their drawer.
   for (const atom of init) {
-    const range = { open: 'open', close: 'close', turnon: 'turnon', turnoff: 'turnoff' }[atom.predicate] as
-      | 'open'
-      | 'close'
-      | 'turnon'
-      | 'turnoff'
-      | undefined;
-    if (!range) continue;
+    const kind = atom.predicate as 'open' | 'close' | 'turnon' | 'turnoff';
+    if (!JOINT_PREDICATES.has(kind)) continue;
     for (const { name, spec } of articulatedJoints(scene, atom.args[0])) {
-      const r = spec.initRanges[range];
+      const r = spec.initRanges[kind];
       if (r) state[qpos(name)] = rng.range(r[0], r[1]);
     }
   }
   // Things on table regions (fixtures before objects, as LIBERO places them), then things on other things.
-  const onSurface = init.filter((a) => (a.predicate === 'on' || a.predicate === 'in') && scene.regions.get(a.args[1])?.owner === undefined && scene.regions.has(a.args[1]));
+  const isTableZone = (name: string) => {
+    const r = scene.regions.get(name);
+    return r !== undefined && r.owner === undefined;
+  };
+  const onSurface = init.filter((a) => (a.predicate === 'on' || a.predicate === 'in') && isTableZone(a.args[1]));
   onSurface.sort((a, b) => Number(fixtureIndex.has(b.args[0])) - Number(fixtureIndex.has(a.args[0])));
   for (const atom of onSurface) {
     const inst = instances.get(atom.args[0])!;

@@ -3,6 +3,7 @@
 import { drawerFrontOffset, type SceneInstance, type SceneRegion } from '../scene.ts';
 import { CLOSE_STEPS, hold, LIFT_CLEARANCE, MIN_CARRY, moveTo, RELEASE_STEPS, wrapHalf, type Ctx, type Skill, type V3, type View } from './core.ts';
 
+const FAR_REACH = 0.7; // m from the robot base (horizontal): beyond it, grasp a round rim on the robot's side
 const SPREAD = 0.6;
 const ENCLOSURE_APPROACH = 0.06; // start the slide in this far in front of the cavity's region
 const HALF_CLOSE_STEPS = 4; // from fully open to 2 cm per finger
@@ -17,19 +18,24 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   // A wall that is the same all round is taken where the fingers already point (no wrist turn, which near the
   // robot runs into joint 7's limit). Otherwise, of the two walls on the line, take the one nearer the robot (at
   // -x): the hand then stays clear of whatever is behind the object.
-  let a = grasp.anyYaw ? v.fingerAngle0 : o.yaw + grasp.yaw;
-  if (grasp.anyYaw) {
-    // Either wall on the fingers' line: take the one farther from the nearest fixture, the hand being 20 cm long
-    // along that line.
-    const clearance = (t: number) =>
-      Math.min(1, ...c.scene.fixtures.map((f) => Math.hypot(o.pos[0] + Math.cos(t) * 0.1 - v.body(f.name).pos[0], o.pos[1] + Math.sin(t) * 0.1 - v.body(f.name).pos[1])));
-    if (clearance(a + Math.PI) > clearance(a)) a += Math.PI;
-  } else if (grasp.style === 'rim' && Math.cos(a) > 1e-6) a += Math.PI;
-  // An object that starts inside a container (a drawer) is taken by the wall facing the container's middle,
-  // where there is room for the outer finger.
   const home = c.scene.problem.init.find((x) => (x.predicate === 'in' || x.predicate === 'on') && x.args[0] === obj.name);
   const startRegion = home && c.scene.regions.get(home.args[1]);
-  if (grasp.style === 'rim' && startRegion?.owner) {
+  const standsOn = startRegion?.owner ?? home?.args[1];
+  let a = grasp.anyYaw ? v.fingerAngle0 : o.yaw + grasp.yaw;
+  const [bx, by] = c.scene.arena.robot.base;
+  if (grasp.anyYaw && Math.hypot(o.pos[0] - bx, o.pos[1] - by) > FAR_REACH) {
+    // Near the edge of the arm's reach every centimetre counts: take the wall facing the robot.
+    a = Math.atan2(by - o.pos[1], bx - o.pos[0]);
+  } else if (grasp.anyYaw) {
+    // Either wall on the fingers' line: take the one farther from the nearest fixture (other than the one it
+    // stands on), the hand being 20 cm long along that line.
+    const others = c.scene.fixtures.filter((f) => f.name !== standsOn).map((f) => v.body(f.name).pos);
+    const clearance = (t: number) => Math.min(1, ...others.map((p) => Math.hypot(o.pos[0] + Math.cos(t) * 0.1 - p[0], o.pos[1] + Math.sin(t) * 0.1 - p[1])));
+    if (clearance(a + Math.PI) > clearance(a)) a += Math.PI;
+  } else if (grasp.style === 'rim' && Math.cos(a) > 1e-6) a += Math.PI;
+  // An object that starts inside a drawer is taken by the wall facing the drawer's middle,
+  // where there is room for the outer finger.
+  if (grasp.style === 'rim' && startRegion?.joint) {
     const mid = v.site(startRegion.name);
     if (Math.cos(a) * (mid[0] - o.pos[0]) + Math.sin(a) * (mid[1] - o.pos[1]) < 0) a += Math.PI;
   }

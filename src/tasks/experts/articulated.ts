@@ -11,6 +11,7 @@
 // open and shut 50/50 (also with the cabinet yawed -0.45 or +0.3 rad); knob on and off 50/50 (stove yawed +-0.4);
 // microwave door open 50/50, shut 50/50 with the microwave at (0, 0.30) (49/50 yawed +-0.3; 46/50 at LIBERO's
 // (0, 0.35), where a door opened past about -1.95 rad turns its outer face out of the arm's reach).
+// (Door figures measured with the 19 cm microwave; fixtures.ts has since made it 34 cm tall.)
 import type { ArticulatedJoint } from '../assets/types.ts';
 import { CLOSE_STEPS, hold, MIN_CARRY, moveTo, RELEASE_STEPS, wrapHalf, type Ctx, type Skill, type V3, type View } from './core.ts';
 

@@ -2,6 +2,7 @@
 // a controller (the scripted expert here) -> On(bowl, plate) checked after every control step (success latches
 // and ends the episode, as LIBERO's done does).
 import { ROBOT_STATE, VecEnv } from '../sim/vec-env.ts';
+import { renderBothCameras } from './task-env.ts';
 import { BOWL, BowlPlateExpert, PLATE, bowlPlateMjcf, samplePlacement, TABLE_TOP_Z } from './bowl-plate.ts';
 
 export const WAIT_STEPS = 10; // LIBERO eval: dummy [0,0,0,0,0,0,-1] steps before the policy acts
@@ -119,18 +120,7 @@ export class BowlPlateEpisodes {
   /** Both cameras after the wait steps of one placement, side by side, rotated as the policy sees them. */
   renderBothCameras(seed: number): Uint8Array {
     this.start([seed]);
-    const { width: w, height: h } = this.env.renderSize();
-    const cams = ['agentview', 'robot0_eye_in_hand'].map((c) => {
-      const img = new Uint8Array(w * h * 3);
-      this.env.render(0, c, img, { flip180: true });
-      return img;
-    });
-    const out = new Uint8Array(2 * w * h * 3);
-    for (let y = 0; y < h; y++) {
-      out.set(cams[0].subarray(y * w * 3, (y + 1) * w * 3), y * 2 * w * 3);
-      out.set(cams[1].subarray(y * w * 3, (y + 1) * w * 3), y * 2 * w * 3 + w * 3);
-    }
-    return out;
+    return renderBothCameras(this.env, 0).rgb;
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 // A task's parallel envs: its scene compiled once into a VecEnv with K sim states, reset from init states
 // (qpos, qvel and per-env fixture poses), LIBERO's wait steps, and the goal checked after every control step.
-import { ROBOT_STATE, VecEnv, type RenderSpec } from '../sim/vec-env.ts';
+import { VecEnv, type RenderSpec } from '../sim/vec-env.ts';
 import { compileGoal, type AtomCheck } from './predicates.ts';
 import type { TaskScene } from './scene.ts';
 
@@ -62,18 +62,7 @@ export class TaskEnv {
 
   /** Both cameras of env k side by side (agentview left), rotated 180 degrees as the policy sees them. */
   renderBothCameras(k: number): { rgb: Uint8Array; width: number; height: number } {
-    const { width: w, height: h } = this.env.renderSize();
-    const cams = ['agentview', 'robot0_eye_in_hand'].map((c) => {
-      const img = new Uint8Array(w * h * 3);
-      this.env.render(k, c, img, { flip180: true });
-      return img;
-    });
-    const out = new Uint8Array(2 * w * h * 3);
-    for (let y = 0; y < h; y++) {
-      out.set(cams[0].subarray(y * w * 3, (y + 1) * w * 3), y * 2 * w * 3);
-      out.set(cams[1].subarray(y * w * 3, (y + 1) * w * 3), y * 2 * w * 3 + w * 3);
-    }
-    return { rgb: out, width: 2 * w, height: h };
+    return renderBothCameras(this.env, k);
   }
 
   close(): void {
@@ -81,7 +70,18 @@ export class TaskEnv {
   }
 }
 
-/** Env k's row of a robotState() buffer. */
-export function robotRow(robot: Float64Array, k: number): Float64Array {
-  return robot.subarray(k * ROBOT_STATE.size, (k + 1) * ROBOT_STATE.size);
+/** Both cameras of env k of a VecEnv side by side (agentview left), rotated 180 degrees as the policy sees them. */
+export function renderBothCameras(env: VecEnv, k: number): { rgb: Uint8Array; width: number; height: number } {
+  const { width: w, height: h } = env.renderSize();
+  const cams = ['agentview', 'robot0_eye_in_hand'].map((c) => {
+    const img = new Uint8Array(w * h * 3);
+    env.render(k, c, img, { flip180: true });
+    return img;
+  });
+  const out = new Uint8Array(2 * w * h * 3);
+  for (let y = 0; y < h; y++) {
+    out.set(cams[0].subarray(y * w * 3, (y + 1) * w * 3), y * 2 * w * 3);
+    out.set(cams[1].subarray(y * w * 3, (y + 1) * w * 3), y * 2 * w * 3 + w * 3);
+  }
+  return { rgb: out, width: 2 * w, height: h };
 }

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 
 import { RiptideError } from '../errors.ts';
+import { loadPi0Config } from '../model/config.ts';
 
 function buildProgram(): Command {
   const program = new Command('riptide')
@@ -39,6 +40,53 @@ function buildProgram(): Command {
       const { benchTasks } = await import('./bench-tasks.ts');
       await benchTasks({ json: opts.json, suite: opts.suite });
     });
+
+  bench
+    .command('env-reuse [tasks...]')
+    .description("the same rollout workload with envs reused (riptide), rebuilt every episode (LIBERO's hard reset) and the full LIBERO pattern (rebuild + render every step + robosuite 1.4 stepping)")
+    .option('--suite <name>', 'all tasks of this suite (default tasks: libero_10/0 libero_10/1)')
+    .option('--modes <list>', 'comma-separated: reuse, rebuild, libero', 'reuse,rebuild,libero')
+    .option('--inits <n>', 'init states per task', '2')
+    .option('--episodes <n>', 'episodes per init state', '1')
+    .option('--json <file>', 'write the figures as JSON')
+    .action(async (tasks: string[], opts) => {
+      const { benchEnvReuse, REUSE_MODES } = await import('./rollout.ts');
+      const modes = String(opts.modes).split(',').filter((m) => m.length > 0);
+      for (const m of modes) if (!(m in REUSE_MODES)) throw new RiptideError(`--modes: unknown mode '${m}'; use reuse, rebuild, libero`);
+      await benchEnvReuse({ ...workloadOpts(tasks, opts), runtime: runtimeOpts(opts), modes: modes as never, json: opts.json });
+    });
+  addRuntimeOptions(bench.commands.at(-1)!, { envs: '2', preset: 'small' });
+
+  const profile = program.command('profile').description('where the time goes');
+  profile
+    .command('env [tasks...]')
+    .description('per env actor: steps/s and the time split (physics+controller, render, reset, inference wait), the rollout actor\'s slot wait, and the JS actor overhead against the native-only loop')
+    .option('--suite <name>', 'all tasks of this suite (default tasks: libero_spatial/0 libero_spatial/1)')
+    .option('--actors <list>', 'comma-separated env actor counts to profile', '1,2')
+    .option('--inits <n>', 'init states per task', '2')
+    .option('--episodes <n>', 'episodes per init state', '1')
+    .option('--json <file>', 'write the figures as JSON')
+    .option('--trace <file>', 'write a Chrome trace (chrome://tracing) of actor activity')
+    .action(async (tasks: string[], opts) => {
+      const { profileEnv } = await import('./rollout.ts');
+      const actors = String(opts.actors).split(',').map((a) => positiveInt(a, '--actors'));
+      await profileEnv({ ...workloadOpts(tasks, opts), runtime: runtimeOpts(opts), actors, json: opts.json, trace: opts.trace });
+    });
+  addRuntimeOptions(profile.commands.at(-1)!, { envs: '2', preset: 'tiny' });
+
+  program
+    .command('rollout [tasks...]')
+    .description('run the policy on tasks through the actor runtime and report success per task and env steps/s')
+    .option('--suite <name>', 'all tasks of this suite (default task: libero_spatial/0)')
+    .option('--inits <n>', 'init states per task', '2')
+    .option('--episodes <n>', 'episodes per init state', '1')
+    .option('--actors <n>', 'env actor worker threads', '1')
+    .option('--json <file>', 'write the results as JSON')
+    .action(async (tasks: string[], opts) => {
+      const { rolloutCommand } = await import('./rollout.ts');
+      await rolloutCommand({ ...workloadOpts(tasks, opts), runtime: { ...runtimeOpts(opts), envActors: positiveInt(opts.actors, '--actors') }, json: opts.json });
+    });
+  addRuntimeOptions(program.commands.at(-1)!, { envs: '2', preset: 'small' });
 
   const sim = program.command('sim').description('the bowl-and-plate example scene');
   sim
@@ -118,6 +166,50 @@ function buildProgram(): Command {
       });
     });
   return program;
+}
+
+/** Options every runtime command shares (the names follow the config keys). */
+function addRuntimeOptions(cmd: Command, defaults: { envs: string; preset: string }): void {
+  cmd
+    .option('--envs <n>', 'task.num_parallel_envs: cached envs per task', defaults.envs)
+    .option('--preset <name>', 'policy preset (tiny, small, pi0 or a JSON file) when no --checkpoint', defaults.preset)
+    .option('--checkpoint <dir>', 'policy checkpoint folder')
+    .option('--execute-steps <n>', 'actions executed per chunk (<= the action horizon; default: the horizon, at most 50)')
+    .option('--max-steps <n>', 'task.max_episode_length (default: each task suite\'s budget)')
+    .option('--image <px>', 'camera image size (square)', '128')
+    .option('--cfg-scale <s>', 'classifier-free guidance scale', '1')
+    .option('--pipeline', 'double-buffer each env actor\'s envs in two halves')
+    .option('--serial', 'run every actor in the main thread (debugging)')
+    .option('--seed <n>', 'first episode seed', '0');
+}
+
+function runtimeOpts(opts: Record<string, string | boolean | undefined>) {
+  const num = (v: unknown, flag: string) => (v === undefined ? undefined : positiveInt(String(v), flag));
+  const preset = String(opts.preset);
+  const checkpoint = opts.checkpoint as string | undefined;
+  const horizon = checkpoint ? undefined : loadPi0Config(preset).action_horizon;
+  const cfgScale = Number(opts.cfgScale);
+  if (!Number.isFinite(cfgScale)) throw new RiptideError(`--cfg-scale must be a number, got '${opts.cfgScale}'`);
+  const image = positiveInt(String(opts.image), '--image');
+  return {
+    numParallelEnvs: positiveInt(String(opts.envs), '--envs'),
+    executeSteps: num(opts.executeSteps, '--execute-steps') ?? Math.min(50, horizon ?? 50),
+    maxEpisodeLength: num(opts.maxSteps, '--max-steps'),
+    image: { width: image, height: image },
+    pipeline: opts.pipeline === true,
+    mode: opts.serial === true ? ('serial' as const) : ('actors' as const),
+    policy: { preset, checkpoint, seed: 0, cfgScale, flowSteps: 10 },
+  };
+}
+
+function workloadOpts(tasks: string[], opts: Record<string, string | undefined>) {
+  return {
+    tasks,
+    suite: opts.suite,
+    inits: positiveInt(String(opts.inits), '--inits'),
+    episodes: positiveInt(String(opts.episodes), '--episodes'),
+    seed: nonNegativeInt(String(opts.seed), '--seed'),
+  };
 }
 
 function intOption(v: string, flag: string, min: number): number {

@@ -55,7 +55,7 @@ function buildProgram(): Command {
       for (const m of modes) if (!(m in REUSE_MODES)) throw new RiptideError(`--modes: unknown mode '${m}'; use reuse, rebuild, libero`);
       await benchEnvReuse({ ...workloadOpts(tasks, opts), runtime: runtimeOpts(opts), modes: modes as never, json: opts.json });
     });
-  addRuntimeOptions(bench.commands.at(-1)!, { envs: '2', preset: 'small' });
+  addRuntimeOptions(bench.commands.at(-1)!, { envs: '2', preset: 'small', image: '256' }); // RIPT-VLA renders 256x256
 
   const profile = program.command('profile').description('where the time goes');
   profile
@@ -169,14 +169,14 @@ function buildProgram(): Command {
 }
 
 /** Options every runtime command shares (the names follow the config keys). */
-function addRuntimeOptions(cmd: Command, defaults: { envs: string; preset: string }): void {
+function addRuntimeOptions(cmd: Command, defaults: { envs: string; preset: string; image?: string }): void {
   cmd
     .option('--envs <n>', 'task.num_parallel_envs: cached envs per task', defaults.envs)
     .option('--preset <name>', 'policy preset (tiny, small, pi0 or a JSON file) when no --checkpoint', defaults.preset)
     .option('--checkpoint <dir>', 'policy checkpoint folder')
     .option('--execute-steps <n>', 'actions executed per chunk (<= the action horizon; default: the horizon, at most 50)')
     .option('--max-steps <n>', 'task.max_episode_length (default: each task suite\'s budget)')
-    .option('--image <px>', 'camera image size (square)', '128')
+    .option('--image <px>', 'camera image size (square)', defaults.image ?? '128')
     .option('--cfg-scale <s>', 'classifier-free guidance scale', '1')
     .option('--pipeline', 'double-buffer each env actor\'s envs in two halves')
     .option('--serial', 'run every actor in the main thread (debugging)')

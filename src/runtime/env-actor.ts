@@ -23,7 +23,10 @@ export interface EnvActorStats {
   steps: number;
   episodes: number;
   resets: number;
+  /** Inside the native step calls (physics + OSC controller). */
   physicsMs: number;
+  /** Goal checks after every step (JS predicates over native queries). */
+  successMs: number;
   renderMs: number;
   resetMs: number;
   /** Scene compiles + render contexts (only at start in reuse mode). */
@@ -96,7 +99,7 @@ export class EnvActor {
         });
       }
     });
-    this.#stats = { actor: this.actor, steps: 0, episodes: 0, resets: 0, physicsMs: 0, renderMs: 0, resetMs: 0, inferenceWaitMs: 0, idleMs: 0 };
+    this.#stats = { actor: this.actor, steps: 0, episodes: 0, resets: 0, physicsMs: 0, successMs: 0, renderMs: 0, resetMs: 0, inferenceWaitMs: 0, idleMs: 0 };
     this.spans = setup.settings.timeline ? [] : null;
   }
 
@@ -130,11 +133,13 @@ export class EnvActor {
       const members = this.#slots.filter((s) => s.job && s.group === g);
       if (members.length > 0 && members.every((s) => s.ready)) {
         this.#execute(members);
+        // This group's observations go out now, to be inferred while the other group steps.
+        this.obs.publish();
         worked = true;
       }
     }
-    // One wake-up per round of observations, so the rollout actor batches them together.
-    if (worked) this.obs.bell.ring();
+    // A round of observations becomes visible at once, so the rollout actor batches it together.
+    this.obs.publish();
     return worked;
   }
 
@@ -210,8 +215,8 @@ export class EnvActor {
       for (const s of mine) active[s.k] = 1;
       for (let t = 0; t < executeSteps && mine.some((s) => active[s.k]); t++) {
         for (const s of mine) actions.set(s.actions.subarray(t * ACTION_DIM, (t + 1) * ACTION_DIM), s.k * ACTION_DIM);
-        timed(this.#stats, 'physicsMs', this.spans, () => {
-          bank.step(actions, active);
+        timed(this.#stats, 'physicsMs', this.spans, () => bank.step(actions, active));
+        timed(this.#stats, 'successMs', null, () => {
           for (const s of mine) {
             if (!active[s.k]) continue;
             s.length++;
@@ -254,6 +259,5 @@ export class EnvActor {
       timed(this.#stats, 'renderMs', this.spans, () => s.bank.render(s.k, m.images));
       s.awaiting = true;
     }
-    this.obs.publish(false);
   }
 }

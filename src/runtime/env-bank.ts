@@ -1,10 +1,11 @@
 // The envs of one task inside an env actor. 'reuse' (riptide): the task's scene is compiled once into one VecEnv of
-// K sim states with one render context, and a reset restores an init state. 'rebuild' (LIBERO's hard reset): every
-// env is its own VecEnv, recompiled with a new render context at every reset; kept for `bench env-reuse`.
+// K sim states with one render context, and a reset restores an init state. 'rebuild' (LIBERO's hard reset, kept for
+// `bench env-reuse`): every env is its own VecEnv, and every reset re-reads the BDDL, regenerates the MJCF,
+// recompiles it, creates a new render context and renders the reset observation, as robosuite's reset() does.
 import { ROBOT_STATE } from '../sim/vec-env.ts';
 import { openTask, taskInitStates, type Task } from '../tasks/task.ts';
 import { TaskEnv, WAIT_STEPS, type InitState } from '../tasks/task-env.ts';
-import { ACTION_DIM, CAMERAS, type RuntimeSettings } from './layouts.ts';
+import { ACTION_DIM, CAMERAS, imageBytes, type RuntimeSettings } from './layouts.ts';
 
 const ONE = new Uint8Array([1]);
 
@@ -13,7 +14,7 @@ export class EnvBank {
   readonly numEnvs: number;
   readonly inits: InitState[];
   readonly maxSteps: number;
-  /** Milliseconds spent compiling scenes and creating render contexts (rebuild mode pays it every episode). */
+  /** Milliseconds spent compiling scenes and creating render contexts at construction (rebuild resets count as resets). */
   buildMs = 0;
   readonly #settings: RuntimeSettings;
   readonly #envs: TaskEnv[];
@@ -45,11 +46,15 @@ export class EnvBank {
   reset(k: number, init: number): void {
     const state = this.inits[init];
     if (!state) throw new RangeError(`${this.task.ref}: init state ${init} does not exist (the task has ${this.inits.length})`);
-    if (this.#settings.resetMode === 'rebuild') {
-      this.#envs[k].close();
-      this.#envs[k] = this.#build(1);
-    }
     const [env, i] = this.#at(k);
+    if (this.#settings.resetMode === 'rebuild') {
+      env.close();
+      const fresh = TaskEnv.create(openTask(this.task.ref).scene, { numEnvs: 1, render: this.#settings.image, stepMode: this.#settings.stepMode });
+      this.#envs[k] = fresh;
+      fresh.reset(0, state);
+      this.render(k, new Uint8Array(imageBytes(this.#settings)));
+      return;
+    }
     env.reset(i, state);
   }
 
@@ -87,7 +92,7 @@ export class EnvBank {
   /** The 8-dim policy state of env k: eef position, eef axis-angle, gripper finger qpos. */
   state(k: number, out: Float32Array): void {
     const [env, i] = this.#at(k);
-    env.env.robotState(this.#robot);
+    env.env.robotState(this.#robot.subarray(0, env.numEnvs * ROBOT_STATE.size));
     const r = i * ROBOT_STATE.size;
     for (let j = 0; j < 3; j++) {
       out[j] = this.#robot[r + ROBOT_STATE.eefPos + j];

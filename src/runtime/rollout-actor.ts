@@ -224,8 +224,8 @@ export class RolloutActor {
       slot.meta[ACT.chunk] = r.chunk;
       this.#tracks.get(r.episode)!.actions.set(slot.actions, r.chunk * E * ACTION_DIM);
       if (this.settings.trace) this.sent.push({ episode: r.episode, chunk: r.chunk, actions: slot.actions.slice() });
-      this.#actions[r.actor].publish();
     });
+    for (const ring of this.#actions) ring.publish();
     this.#stats.batches++;
     this.#stats.rows += B;
   }

@@ -77,6 +77,7 @@ export class SlotRing<S extends LayoutSpec> {
   readonly #sab: SharedArrayBuffer;
   readonly #header: Int32Array;
   readonly #slots: SlotView<S>[];
+  #claimed = 0;
 
   private constructor(d: RingDescriptor<S>) {
     this.name = d.name;
@@ -119,17 +120,22 @@ export class SlotRing<S extends LayoutSpec> {
 
   // ---- producer side
 
-  /** The next free slot to fill in place, or null when the ring is full. Throws once the ring is closed. */
+  /**
+   * The next free slot to fill in place, or null when the ring is full. Claimed slots stay invisible to the consumer
+   * until publish(), which makes all of them visible at once (a round of observations arrives as one batch).
+   */
   claim(): SlotView<S> | null {
     if (this.closed) throw new RingClosedError(`ring ${this.name} is closed`);
-    if (this.size >= this.capacity) return null;
-    return this.#slots[Atomics.load(this.#header, HEAD) % this.capacity];
+    if (this.size + this.#claimed >= this.capacity) return null;
+    return this.#slots[(Atomics.load(this.#header, HEAD) + this.#claimed++) % this.capacity];
   }
 
-  /** Makes the claimed slot visible to the consumer and rings its bell (ring = false: the caller rings once later). */
-  publish(ring = true): void {
-    Atomics.add(this.#header, HEAD, 1);
-    if (ring) this.bell.ring();
+  /** Makes every claimed slot visible to the consumer and rings its bell. */
+  publish(): void {
+    if (this.#claimed === 0) return;
+    Atomics.add(this.#header, HEAD, this.#claimed);
+    this.#claimed = 0;
+    this.bell.ring();
   }
 
   /** Waits (without spinning) until a slot is free or timeoutMs passed. */

@@ -13,16 +13,24 @@
 // (0, 0.35), where a door opened past about -1.95 rad turns its outer face out of the arm's reach).
 // (Door figures measured with the 19 cm microwave; fixtures.ts has since made it 34 cm tall.)
 import type { ArticulatedJoint } from '../assets/types.ts';
-import { CLOSE_STEPS, hold, MIN_CARRY, moveTo, RELEASE_STEPS, wrapHalf, type Ctx, type Skill, type V3, type View } from './core.ts';
-
-// The Panda hand (src/sim/mjcf/panda.ts) as seen from its grip site.
-const HAND_UNDERSIDE = 0.039; // the palm box's underside above the grip site
-const FINGER_BELOW = 0.0064; // fingertips below the grip site
-const CLOSED_HALF_LONG = 0.021; // closed fingers: half extent along the finger axis
-const CLOSED_HALF_WIDE = 0.0105; // ... and across it
+import {
+  CLOSE_STEPS,
+  CLOSED_HALF_LONG,
+  CLOSED_HALF_WIDE,
+  FINGER_BELOW,
+  fingersAlong,
+  HAND_UNDERSIDE,
+  hold,
+  MIN_CARRY,
+  moveTo,
+  RELEASE_STEPS,
+  type Ctx,
+  type Skill,
+  type V3,
+  type View,
+} from './core.ts';
 
 const ABOVE = 0.1; // approach and retreat this far above the fixture top
-const YAW_BIAS = 0.4; // see fingersAlong
 const SAFE_Z_TOL = 0.015;
 
 // Drawers (LIBERO: open q < -0.14, closed q > 0; limits [-0.16, 0.01]).
@@ -71,16 +79,6 @@ function fixtureOf(v: View, c: Ctx, joint: string): Fixture {
   const model = c.scene.fixtures.find((f) => f.name === owner)!.model;
   const root = v.body(owner);
   return { owner, spec, yaw: root.yaw, top: root.pos[2] + model.height };
-}
-
-/**
- * Relative hand yaw that puts the fingers' closing axis along world angle a. Either of two opposite yaws does; take
- * the one in (-pi/2, pi/2] shifted up by YAW_BIAS: yaw y turns joint 7 from pi/4 to about pi/4 - y, so a quarter
- * turn then goes the way that keeps it 1 rad or more inside its +-2.9 range (the other way ends 0.5 rad from the
- * limit, where the arm low over the stove could not finish the turn).
- */
-function fingersAlong(v: View, a: number): number {
-  return wrapHalf(a - v.fingerAngle0 - YAW_BIAS) + YAW_BIAS;
 }
 
 /** Lifts the hand straight up, clear of the fixture and high enough for the next skill to start from. */

@@ -7,7 +7,7 @@ import { articulatedJoints } from '../predicates.ts';
 import type { SceneInstance, TaskScene } from '../scene.ts';
 import type { InitState, TaskEnv } from '../task-env.ts';
 import { door, drawer, knob } from './articulated.ts';
-import { clamp, fingerAngle, orientationError, POS_GAIN, relativeYaw, ROT_GAIN, yawQuat, type Ctx, type Skill, type View } from './core.ts';
+import { clamp, fingerAngle, orientationError, POS_GAIN, relativeYaw, rotateQuat, ROT_GAIN, yawQuat, type Ctx, type Skill, type View } from './core.ts';
 import { pickPlace, push } from './pick-place.ts';
 
 /** The skill list a task's goal calls for, in execution order. */
@@ -161,7 +161,8 @@ export class TaskExpert {
       const cmd = next.value;
       const r = this.robot.subarray(k * ROBOT_STATE.size, (k + 1) * ROBOT_STATE.size);
       for (let i = 0; i < 3; i++) out[i] = clamp(((cmd.pos[i] - r[i]) / 0.05) * POS_GAIN);
-      const goal = yawQuat(this.homeQuat[k], cmd.yaw);
+      const level = yawQuat(this.homeQuat[k], cmd.yaw);
+      const goal = cmd.tilt ? rotateQuat(level, cmd.tilt) : level;
       const rot = orientationError(goal, r.subarray(ROBOT_STATE.eefQuat, ROBOT_STATE.eefQuat + 4));
       for (let i = 0; i < 3; i++) out[3 + i] = clamp((rot[i] / 0.5) * ROT_GAIN);
       out[6] = cmd.grip;

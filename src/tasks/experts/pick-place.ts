@@ -1,7 +1,20 @@
 // Moving things: pick and place (top and rim grasps) onto an object, into or onto a region, and pushing a flat
 // object along the table into a region.
 import { drawerFrontOffset, type SceneInstance, type SceneRegion } from '../scene.ts';
-import { CLOSE_STEPS, hold, LIFT_CLEARANCE, MIN_CARRY, moveTo, RELEASE_STEPS, wrapHalf, type Ctx, type Skill, type V3, type View } from './core.ts';
+import {
+  CLOSE_STEPS,
+  fingersAlong,
+  hold,
+  LIFT_CLEARANCE,
+  MIN_CARRY,
+  moveTo,
+  RELEASE_STEPS,
+  wrapHalf,
+  type Ctx,
+  type Skill,
+  type V3,
+  type View,
+} from './core.ts';
 
 const FAR_REACH = 0.7; // m from the robot base (horizontal): beyond it, grasp a round rim on the robot's side
 const SPREAD = 0.6;
@@ -9,6 +22,15 @@ const ENCLOSURE_APPROACH = 0.06; // start the slide in this far in front of the 
 const HALF_CLOSE_STEPS = 4; // from fully open to 2 cm per finger
 const DRAWER_SIDE_MARGIN = 0.008; // between the object and a drawer's side wall
 const OVER_RIM = 0.04; // the held object's bottom passes this far above a container's top
+// Slide in this little clear of the cavity floor: the wrist, 20 cm above the grip, then just passes under the
+// cavity's top, and the object drops onto its base instead of tipping off the front lip.
+const SLIDE_CLEARANCE = 0.005;
+const RELEASE_SHORT = 0.04; // let go this far short of the cavity's middle, so the wrist is only a little way under the top
+const SINK = 0.02; // after letting go, lower the open fingers this much, off the cavity's top, before leaning out
+const EXIT_TILT = 0.5; // rad the hand leans about the grip site to swing the wrist back out from under the top
+const TILT_STEPS = 30; // held for the lean
+const RIM_LIFT = 0.015; // then lift the fingertips this far above the object's rim
+const REST_REACH = 0.45; // m in front of the robot base: where the hand goes after the cavity, at carry height
 
 export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneRegion | SceneInstance): Skill {
   const grasp = obj.model.grasp!;
@@ -43,7 +65,9 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   // hand trails the object in.
   const enclosure = enclosureOf(c, target);
   if (enclosure && grasp.style === 'rim') a = v.body(enclosure.owner!).yaw + Math.PI;
-  const yaw = wrapHalf(a - v.fingerAngle0);
+  // That rim faces the robot, a quarter turn from the fingers' start: turn the way that keeps joint 7 off its limit
+  // (the other way it runs into it on the carry toward the cavity).
+  const yaw = enclosure ? fingersAlong(v, a) : wrapHalf(a - v.fingerAngle0);
   const r = grasp.style === 'rim' ? (grasp.rimRadius ?? 0) : 0;
   const g: V3 = [o.pos[0] + Math.cos(a) * r, o.pos[1] + Math.sin(a) * r, o.pos[2] + grasp.height];
   const { support } = placeTarget(v, c, target, obj);
@@ -74,10 +98,10 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   const off: V3 = [e[0] - held[0], e[1] - held[1], e[2] - held[2]];
   const dest = placeTarget(v, c, target, obj);
   if (enclosure) {
-    // Lower in front of the opening, slide in level, let go, slide back out.
+    // Lower in front of the opening, slide in level just above the floor, let go, lean the wrist out and leave.
     const ownerYaw = v.body(enclosure.owner!).yaw;
     const back = enclosure.size[0] + obj.model.radius + ENCLOSURE_APPROACH;
-    const low = dest.support + off[2] + 0.025; // slide in clear of the floor, then drop
+    const low = dest.support + off[2] + SLIDE_CLEARANCE;
     const at = (d: number): V3 => [dest.xy[0] + off[0] - Math.cos(ownerYaw) * d, dest.xy[1] + off[1] - Math.sin(ownerYaw) * d, low];
     const outside = at(back);
     // Back out to the opening's line first, then across it, so the hand never sweeps past the fixture's corner.
@@ -86,10 +110,12 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
     if (t < 0) yield* moveTo(v, [now[0] + t * Math.cos(ownerYaw), now[1] + t * Math.sin(ownerYaw), carry], placeYaw, 1, 0.015, 60);
     yield* moveTo(v, [outside[0], outside[1], carry], placeYaw, 1, 0.01, 100);
     yield* moveTo(v, outside, placeYaw, 1, 0.008, 60);
-    yield* moveTo(v, at(0), placeYaw, 1, 0.008, 80);
+    yield* moveTo(v, at(RELEASE_SHORT), placeYaw, 1, 0.008, 80);
     yield* hold(v, RELEASE_STEPS, placeYaw, -1);
-    yield* moveTo(v, at(back), placeYaw, -1, 0.01, 60);
-    yield* moveTo(v, [outside[0], outside[1], carry], placeYaw, -1, 0.02, 30);
+    yield* leaveCavity(v, ownerYaw, placeYaw, obj.model.height - grasp.height + RIM_LIFT, back, carry);
+    // Back in front of the robot: from where the cavity left it, the arm would reach for a far door stretched out
+    // (elbow straight, joint 4 at its limit) and stall short of a wide-open door.
+    yield* moveTo(v, [bx + REST_REACH, by, carry], placeYaw, -1, 0.03, 60);
     return;
   }
   yield* moveTo(v, [dest.xy[0] + off[0], dest.xy[1] + off[1], carry], placeYaw, 1, 0.008, 100);
@@ -97,6 +123,27 @@ export function* pickPlace(v: View, c: Ctx, obj: SceneInstance, target: SceneReg
   yield* hold(v, RELEASE_STEPS, placeYaw, -1);
   const up = v.eef();
   yield* moveTo(v, [up[0], up[1], carry], placeYaw, -1, 0.02, 30);
+}
+
+/**
+ * Slid in low, the wrist (20 cm above the grip) has passed under the cavity's top, with no room to lift the fingers
+ * off the rim they straddle. Lean the hand about the grip site so the wrist swings back out and down, lift the
+ * fingers clear of the rim, back out along the axis, and straighten up over the table.
+ */
+function* leaveCavity(v: View, ownerYaw: number, yaw: number, rise: number, back: number, carry: number): Skill {
+  const u = [Math.cos(ownerYaw), Math.sin(ownerYaw)];
+  // About the horizontal axis across the opening, the sense that takes the wrist (above the grip) toward -u.
+  const tilt: V3 = [u[1] * EXIT_TILT, -u[0] * EXIT_TILT, 0];
+  const top = v.eef();
+  // First sink the open fingers beside the wall, taking the wrist off the cavity's top so it can swing back.
+  const e: V3 = [top[0], top[1], top[2] - SINK];
+  yield* moveTo(v, e, yaw, -1, 0.005, 20);
+  yield* hold(v, TILT_STEPS, yaw, -1, e, tilt);
+  const up: V3 = [e[0], e[1], e[2] + SINK + rise];
+  yield* moveTo(v, up, yaw, -1, 0.01, 30, tilt);
+  const out: V3 = [up[0] - u[0] * back, up[1] - u[1] * back, up[2]];
+  yield* moveTo(v, out, yaw, -1, 0.01, 60, tilt);
+  yield* moveTo(v, [out[0], out[1], carry], yaw, -1, 0.02, 40);
 }
 
 /** The target region when it lies in a cavity behind a door (its owner has a door joint), else undefined. */

@@ -6,7 +6,7 @@ import type { EnvActorStats } from '../runtime/env-actor.ts';
 import { EnvBank } from '../runtime/env-bank.ts';
 import type { Episode, EpisodeJob } from '../runtime/episode.ts';
 import { CAMERAS, type RuntimeSettings, type Span } from '../runtime/layouts.ts';
-import { Runtime, type RuntimeOptions, type RuntimeStats } from '../runtime/runtime.ts';
+import { resolveSettings, Runtime, type RuntimeOptions, type RuntimeStats } from '../runtime/runtime.ts';
 import { suiteTasks } from '../tasks/suites/index.ts';
 import { ProgressLine } from './progress.ts';
 import { gitCommit, machineInfo, printTable, writeJsonAtomic } from './report-json.ts';
@@ -140,15 +140,45 @@ export async function benchEnvReuse(o: BenchReuseOptions): Promise<void> {
     }
   }
   printTable(Object.entries(results).map(([mode, r]) => ({ mode, ...r })));
+  const resets = resetCosts(tasks[0], o.runtime);
+  console.log(`reset of ${tasks[0]} (median): by init state ${resets.reuse_ms.toFixed(3)} ms, LIBERO hard reset ${resets.rebuild_ms.toFixed(1)} ms`);
   const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? a / b : null);
   const summary = {
-    reset_cost_ratio: ratio(results.libero?.reset_ms ?? results.rebuild?.reset_ms, results.reuse?.reset_ms),
+    reset_cost_ratio: resets.rebuild_ms / resets.reuse_ms,
+    reset_reuse_ms: resets.reuse_ms,
+    reset_rebuild_ms: resets.rebuild_ms,
     speedup_vs_rebuild: ratio(results.reuse?.env_steps_per_s, results.rebuild?.env_steps_per_s),
     speedup_vs_libero_pattern: ratio(results.reuse?.env_steps_per_s, results.libero?.env_steps_per_s),
     mean_episode_length: results.reuse?.mean_length ?? null,
   };
   for (const [k, v] of Object.entries(summary)) console.log(`${k}: ${v === null ? '-' : v.toFixed(k === 'mean_episode_length' ? 1 : 2)}`);
   if (o.json) writeJsonAtomic(o.json, { machine: machineInfo(), commit: gitCommit(), tasks, jobs: jobs.length, settings: o.runtime, modes: results, ...summary });
+}
+
+/**
+ * Median cost of one reset, side by side: restoring an init state in a cached env, and LIBERO's hard reset (BDDL
+ * -> MJCF, compile, new render context, the reset observation rendered with MSAA). In-rollout means include each
+ * env's first, cold reset; this is the steady state.
+ */
+function resetCosts(ref: string, runtime: Omit<RuntimeOptions, 'tasks'>): { reuse_ms: number; rebuild_ms: number } {
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const time = (mode: ReuseMode, n: number) => {
+    const { msaa, ...pattern } = REUSE_MODES[mode];
+    const settings = resolveSettings({ ...runtime, ...pattern, tasks: [ref], image: { width: 256, height: 256, ...runtime.image, msaa } });
+    const bank = new EnvBank(ref, { ...settings, numParallelEnvs: 1 });
+    try {
+      return median(
+        Array.from({ length: n }, (_, i) => {
+          const t0 = performance.now();
+          bank.reset(0, i % bank.inits.length);
+          return performance.now() - t0;
+        }),
+      );
+    } finally {
+      bank.close();
+    }
+  };
+  return { reuse_ms: time('reuse', 200), rebuild_ms: time('libero', 9) };
 }
 
 // ------------------------------------------------------------------ riptide profile env

@@ -72,6 +72,7 @@ export class Runtime {
   #jobs = new Map<number, EpisodeJob & { actor: number }>();
   #done = new Map<number, Episode>();
   #dead: number[] = [];
+  #lastExit: ActorExit[] = [];
   #failure: Error | null = null;
   #stopping = false;
 
@@ -155,8 +156,6 @@ export class Runtime {
     this.#env[a].handle = h;
     await h.call((api) => api.configure(this.#envSetup(a)));
   }
-
-  #lastExit: ActorExit[] = [];
 
   #fatal(name: string, x: ActorExit): void {
     if (this.#stopping) return;

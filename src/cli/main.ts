@@ -44,49 +44,37 @@ function buildProgram(): Command {
   bench
     .command('env-reuse [tasks...]')
     .description("the same rollout workload with envs reused (riptide), rebuilt every episode (LIBERO's hard reset) and the full LIBERO pattern (rebuild + render every step + robosuite 1.4 stepping)")
-    .option('--suite <name>', 'all tasks of this suite (default tasks: libero_10/0 libero_10/1)')
     .option('--modes <list>', 'comma-separated: reuse, rebuild, libero', 'reuse,rebuild,libero')
-    .option('--inits <n>', 'init states per task', '2')
-    .option('--episodes <n>', 'episodes per init state', '1')
-    .option('--json <file>', 'write the figures as JSON')
     .action(async (tasks: string[], opts) => {
       const { benchEnvReuse, REUSE_MODES } = await import('./rollout.ts');
       const modes = String(opts.modes).split(',').filter((m) => m.length > 0);
       for (const m of modes) if (!(m in REUSE_MODES)) throw new RiptideError(`--modes: unknown mode '${m}'; use reuse, rebuild, libero`);
       await benchEnvReuse({ ...workloadOpts(tasks, opts), runtime: runtimeOpts(opts), modes: modes as never, json: opts.json });
     });
-  addRuntimeOptions(bench.commands.at(-1)!, { envs: '2', preset: 'small', image: '256' }); // RIPT-VLA renders 256x256
+  addRunOptions(bench.commands.at(-1)!, { tasks: 'libero_10/0 libero_10/1', envs: '2', preset: 'small', image: '256' }); // RIPT-VLA renders 256x256
 
   const profile = program.command('profile').description('where the time goes');
   profile
     .command('env [tasks...]')
     .description('per env actor: steps/s and the time split (physics+controller, render, reset, inference wait), the rollout actor\'s slot wait, and the JS actor overhead against the native-only loop')
-    .option('--suite <name>', 'all tasks of this suite (default tasks: libero_spatial/0 libero_spatial/1)')
     .option('--actors <list>', 'comma-separated env actor counts to profile', '1,2')
-    .option('--inits <n>', 'init states per task', '2')
-    .option('--episodes <n>', 'episodes per init state', '1')
-    .option('--json <file>', 'write the figures as JSON')
     .option('--trace <file>', 'write a Chrome trace (chrome://tracing) of actor activity')
     .action(async (tasks: string[], opts) => {
       const { profileEnv } = await import('./rollout.ts');
       const actors = String(opts.actors).split(',').map((a) => positiveInt(a, '--actors'));
       await profileEnv({ ...workloadOpts(tasks, opts), runtime: runtimeOpts(opts), actors, json: opts.json, trace: opts.trace });
     });
-  addRuntimeOptions(profile.commands.at(-1)!, { envs: '2', preset: 'tiny' });
+  addRunOptions(profile.commands.at(-1)!, { tasks: 'libero_spatial/0 libero_spatial/1', envs: '2', preset: 'tiny' });
 
   program
     .command('rollout [tasks...]')
     .description('run the policy on tasks through the actor runtime and report success per task and env steps/s')
-    .option('--suite <name>', 'all tasks of this suite (default task: libero_spatial/0)')
-    .option('--inits <n>', 'init states per task', '2')
-    .option('--episodes <n>', 'episodes per init state', '1')
     .option('--actors <n>', 'env actor worker threads', '1')
-    .option('--json <file>', 'write the results as JSON')
     .action(async (tasks: string[], opts) => {
       const { rolloutCommand } = await import('./rollout.ts');
       await rolloutCommand({ ...workloadOpts(tasks, opts), runtime: { ...runtimeOpts(opts), envActors: positiveInt(opts.actors, '--actors') }, json: opts.json });
     });
-  addRuntimeOptions(program.commands.at(-1)!, { envs: '2', preset: 'small' });
+  addRunOptions(program.commands.at(-1)!, { tasks: 'libero_spatial/0', envs: '2', preset: 'small' });
 
   const sim = program.command('sim').description('the bowl-and-plate example scene');
   sim
@@ -168,9 +156,13 @@ function buildProgram(): Command {
   return program;
 }
 
-/** Options every runtime command shares (the names follow the config keys). */
-function addRuntimeOptions(cmd: Command, defaults: { envs: string; preset: string; image?: string }): void {
+/** Options every runtime command shares: the workload, then the runtime (the names follow the config keys). */
+function addRunOptions(cmd: Command, defaults: { tasks: string; envs: string; preset: string; image?: string }): void {
   cmd
+    .option('--suite <name>', `all tasks of this suite (default tasks: ${defaults.tasks})`)
+    .option('--inits <n>', 'init states per task', '2')
+    .option('--episodes <n>', 'episodes per init state', '1')
+    .option('--json <file>', 'write the figures as JSON')
     .option('--envs <n>', 'task.num_parallel_envs: cached envs per task', defaults.envs)
     .option('--preset <name>', 'policy preset (tiny, small, pi0 or a JSON file) when no --checkpoint', defaults.preset)
     .option('--checkpoint <dir>', 'policy checkpoint folder')

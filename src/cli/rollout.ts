@@ -203,7 +203,10 @@ function nativeOnlyMs(tasks: string[], settings: RuntimeSettings, episodes: Epis
         const T = Math.max(...group.map((e) => e.length));
         const actions = new Float32Array(T * group.length * 7);
         group.forEach((e, k) => {
-          for (let s = 0; s < T; s++) actions.set(e.actions.subarray(Math.min(s, e.length - 1) * 7, Math.min(s, e.length - 1) * 7 + 7), (s * group.length + k) * 7);
+          for (let s = 0; s < T; s++) {
+            const row = Math.min(s, e.length - 1); // a finished env repeats its last action
+            actions.set(e.actions.subarray(row * 7, row * 7 + 7), (s * group.length + k) * 7);
+          }
         });
         const t0 = performance.now();
         bank.wait(group.map((_, k) => k));

@@ -145,7 +145,7 @@ export class EnvActor {
 
   /** The worker loop: tick, and sleep on the action ring's bell when nothing was ready. */
   async run(): Promise<void> {
-    while (!this.#stopped) {
+    while (!this.#stopped && !this.actions.closed) {
       const seen = this.actions.bell.read();
       if (this.tick()) continue;
       const t0 = performance.now();

@@ -3,8 +3,7 @@
 // size in [-1, 1], the 8-dim state z-scored and zero-padded, the task's instruction tokenized once.
 import path from 'node:path';
 
-import { readCheckpointConfig } from '../model/checkpoint.ts';
-import { loadPi0Config, PRESET_DIR, type Pi0Config } from '../model/config.ts';
+import { PRESET_DIR, type Pi0Config } from '../model/config.ts';
 import { preprocessImage } from '../model/image.ts';
 import type { SampleBatch } from '../model/native-types.ts';
 import { NORM_EPS, normalizeInto, type FeatureStats, type NormStats } from '../model/norm-stats.ts';
@@ -25,10 +24,6 @@ export function openPolicy(p: PolicySettings): Pi0Policy {
   return p.checkpoint
     ? Pi0Policy.fromCheckpoint(p.checkpoint, { threads: p.threads, optimizer: 'skip' }).policy
     : Pi0Policy.create({ preset: p.preset, seed: p.seed, threads: p.threads });
-}
-
-export function policyConfig(p: PolicySettings): Pi0Config {
-  return p.checkpoint ? readCheckpointConfig(p.checkpoint) : loadPi0Config(p.preset);
 }
 
 export class PolicyInputs {

@@ -153,7 +153,7 @@ export class RolloutActor {
 
   async run(): Promise<void> {
     const bell = this.#obs[0].bell;
-    while (!this.#stopped) {
+    while (!this.#stopped && !this.#episodes.closed) {
       const seen = bell.read();
       if (this.tick()) continue;
       if (this.#recordsFull) {

@@ -229,6 +229,8 @@ export class Runtime {
       throw new RuntimeError(`env actor ${a} (${e.tasks.map((t) => this.settings.tasks[t]).join(', ')}) died ${e.restarts} times; last: exit code ${x?.code}${x?.error ? `: ${x.error.message}` : ''}`);
     }
     console.warn(`riptide: env actor ${a} died (exit code ${x?.code}${x?.error ? `: ${x.error.message}` : ''}); restarting it and re-running its unfinished episodes`);
+    e.obs.close();
+    e.actions.close();
     Object.assign(e, this.#envRings(a));
     await this.#rollout!.call((api) => api.attach(a, e.obs.descriptor, e.actions.descriptor));
     this.#drain(report);
@@ -276,6 +278,8 @@ export class Runtime {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    // Closed rings end the actors' loops even if a worker never answers the stop call.
+    for (const ring of [this.#episodes, ...this.#env.flatMap((e) => [e.obs, e.actions])]) ring.close();
     for (const e of this.#env) e.local?.close();
     const handles = [...this.#env.map((e) => e.handle), this.#rollout, this.#learner].filter((h) => h !== undefined);
     await Promise.all(handles.map((h) => h.stop()));

@@ -5,7 +5,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 
 import type { Episode } from '../src/runtime/episode.ts';
-import { LearnerActor, type LearnerSetup } from '../src/runtime/learner-actor.ts';
+import { LearnerActor, type LearnerSetup, type UpdatePlan } from '../src/runtime/learner-actor.ts';
 
 let actor: LearnerActor | undefined;
 
@@ -15,8 +15,12 @@ const api = {
     actor = new LearnerActor(setup);
     return actor.publish();
   },
-  update(episodes: Episode[]) {
-    return actor!.update(episodes);
+  /** onProgress is a Comlink.proxy'd callback in the supervisor (calls are fire-and-forget messages). */
+  update(episodes: Episode[], plan?: UpdatePlan, onProgress?: (done: number, total: number) => void) {
+    return actor!.update(episodes, plan, onProgress && ((d, t) => void onProgress(d, t)));
+  },
+  save(dir: string, trainerState: unknown): void {
+    actor!.save(dir, trainerState);
   },
   health() {
     return { alive: actor !== undefined, step: actor?.policy.step ?? 0 };

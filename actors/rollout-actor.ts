@@ -25,6 +25,9 @@ const api = {
   attach(env: number, obs: RingDescriptor<ObsSpec>, actions: RingDescriptor<ActionSpec>): void {
     actor!.attach(env, obs, actions);
   },
+  setCfgScale(scale: number): void {
+    actor!.setCfgScale(scale);
+  },
   health() {
     return { alive: actor !== undefined, stats: actor?.stats() };
   },

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages riptide builds and runs against, when they are missing.
+# ffmpeg is only needed for rollout videos (src/report/video.ts).
 # Runs as root (CI) or through sudo. Idempotent: does nothing when everything is there.
 set -euo pipefail
-packages=(libmujoco-dev libosmesa6-dev libopenblas-dev cmake g++ make)
+packages=(libmujoco-dev libosmesa6-dev libopenblas-dev cmake g++ make ffmpeg)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 
 import { RiptideError } from '../errors.ts';
+import { trainConfigHelp } from '../config/train-config.ts';
 import { loadPi0Config } from '../model/config.ts';
 
 function buildProgram(): Command {
@@ -52,6 +53,25 @@ function buildProgram(): Command {
       await benchEnvReuse({ ...workloadOpts(tasks, opts), runtime: runtimeOpts(opts), modes: modes as never, json: opts.json });
     });
   addRunOptions(bench.commands.at(-1)!, { tasks: 'libero_10/0 libero_10/1', envs: '2', preset: 'small', image: '256' }); // RIPT-VLA renders 256x256
+
+  program
+    .command('train [overrides...]')
+    .description('RIPT-style RL fine-tuning with CFG-Flow: RLOO groups in cached envs, dynamic sampling, evaluation, checkpoints')
+    .option('--config <file>', 'YAML config (e.g. configs/quickstart.yaml, configs/ript_libero10.yaml)')
+    .option('--resume', 'continue from the newest checkpoint in output_dir')
+    .addHelpText('after', () => `\nOverrides are key=value pairs, e.g. algo.rloo_batch_size=8 'task.tasks=[libero_goal/0]'.\nConfig keys (default) and what they do:\n${trainConfigHelp()}`)
+    .action(async (overrides: string[], opts) => {
+      const { trainCommand } = await import('./train.ts');
+      await trainCommand({ config: opts.config, overrides, resume: opts.resume === true });
+    });
+
+  program
+    .command('report <output_dir>')
+    .description('success-rate and loss curves of a run (report.html, success.png, loss.png) from its metrics.json')
+    .action(async (dir: string) => {
+      const { reportCommand } = await import('../report/report.ts');
+      reportCommand(dir);
+    });
 
   const profile = program.command('profile').description('where the time goes');
   profile

@@ -23,6 +23,7 @@ export const CHECKPOINT_FILES = {
   config: 'config.json',
   normStats: 'norm_stats.json',
   trainerState: 'trainer_state.json',
+  ema: 'ema.safetensors',
 } as const;
 
 const ADAM_M = 'adam.m';
@@ -45,6 +46,7 @@ export interface CheckpointContents {
   normStats?: NormStats | null;
   trainerState?: unknown; // JSON-serialisable; omitted/undefined = no trainer_state.json
   dtype?: SafetensorsWriteDtype; // weights dtype, default F32 (exact round-trip)
+  ema?: Float32Array | null; // EMA of the weights, same layout as params
 }
 
 export function saveCheckpoint(dir: string, c: CheckpointContents): void {
@@ -77,6 +79,7 @@ export function saveCheckpoint(dir: string, c: CheckpointContents): void {
         'F32',
       );
     }
+    if (c.ema) saveWeights(path.join(tmp, CHECKPOINT_FILES.ema), c.spec, c.ema, { metadata: { 'riptide.preset': c.config.name, 'riptide.kind': 'ema' } });
     writeFileAtomic(path.join(tmp, CHECKPOINT_FILES.config), `${JSON.stringify(c.config, null, 2)}\n`);
     if (c.normStats) writeFileAtomic(path.join(tmp, CHECKPOINT_FILES.normStats), normStatsJson(c.normStats));
     if (c.trainerState !== undefined) {
@@ -130,6 +133,7 @@ export interface LoadedCheckpoint {
   step: number | null; // optimizer step, null without optimizer state
   normStats: NormStats | null;
   trainerState: unknown; // null when there is no trainer_state.json
+  ema: Float32Array | null; // the EMA weights when the checkpoint has them (and a target was given)
   warnings: string[];
 }
 
@@ -210,7 +214,13 @@ export function loadCheckpoint(dir: string, target?: CheckpointTarget, opts: Loa
   const normStats = existsSync(nsFile) ? readNormStats(nsFile) : null;
   const tsFile = path.join(abs, CHECKPOINT_FILES.trainerState);
   const trainerState = existsSync(tsFile) ? readJson(tsFile) : null;
-  return { dir: abs, config, step, normStats, trainerState, warnings };
+  const emaFile = path.join(abs, CHECKPOINT_FILES.ema);
+  let ema: Float32Array | null = null;
+  if (target && existsSync(emaFile)) {
+    ema = new Float32Array(target.params.length);
+    loadWeights(emaFile, target.spec, ema);
+  }
+  return { dir: abs, config, step, normStats, trainerState, ema, warnings };
 }
 
 function readOptimizer(file: string, target: CheckpointTarget | undefined): number {

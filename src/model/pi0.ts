@@ -22,6 +22,7 @@ export interface SaveExtra {
   trainerState?: unknown;
   dtype?: SafetensorsWriteDtype; // weights dtype; default F32
   optimizer?: boolean; // include Adam state, default true
+  ema?: Float32Array | null; // an exponential moving average of the weights, saved as ema.safetensors
 }
 
 export interface TrainStepResult {
@@ -164,6 +165,7 @@ export class Pi0Policy {
       normStats: extra.normStats ?? this.normStats,
       trainerState: extra.trainerState,
       dtype: extra.dtype,
+      ema: extra.ema,
     });
   }
 
@@ -205,11 +207,15 @@ export class Pi0Policy {
   }
 
   /** One optimiser step over gradient-accumulated micro-batches: zeroGrad, loss+backward each, AdamW with 1/n. */
-  trainStep(batches: readonly LossBatch[], adamw: AdamWOptions): TrainStepResult {
+  trainStep(batches: readonly LossBatch[], adamw: AdamWOptions, onLoss?: (r: LossResult) => void): TrainStepResult {
     if (batches.length === 0) throw new ModelInputError('trainStep.batches', 'is empty', 'pass at least one LossBatch.');
     for (const b of batches) validateLossBatch(b, this.config);
     this.model.zeroGrad();
-    const losses = batches.map((b) => this.model.loss({ ...b, backward: true }).loss);
+    const losses = batches.map((b) => {
+      const r = this.model.loss({ ...b, backward: true });
+      onLoss?.(r);
+      return r.loss;
+    });
     const { gradNorm } = this.model.optimizerStep({ ...adamw, gradScale: (adamw.gradScale ?? 1) / batches.length });
     return { loss: losses.reduce((a, b) => a + b, 0) / losses.length, losses, gradNorm, step: this.model.step() };
   }

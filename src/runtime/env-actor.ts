@@ -5,7 +5,7 @@
 // observations are being inferred. tick() does whatever is ready and never blocks; run() is the worker loop.
 import { EnvBank } from './env-bank.ts';
 import type { EpisodeJob } from './episode.ts';
-import { ACT, ACTION_DIM, imageBytes, KIND_END, KIND_OBS, OBS, timed, type ActionSpec, type ObsSpec, type RuntimeSettings, type Span } from './layouts.ts';
+import { ACT, ACTION_DIM, frameStride, imageBytes, KIND_END, KIND_FRAME, KIND_OBS, OBS, timed, type ActionSpec, type ObsSpec, type RuntimeSettings, type Span } from './layouts.ts';
 import { SlotRing, type RingDescriptor } from './slot-ring.ts';
 
 export interface EnvActorSetup {
@@ -206,6 +206,7 @@ export class EnvActor {
 
   #execute(members: EnvSlot[]): void {
     const { executeSteps, render } = this.settings;
+    const stride = frameStride(this.settings);
     const scratch = render === 'step' ? new Uint8Array(imageBytes(this.settings)) : null;
     for (const bank of this.banks) {
       const mine = members.filter((s) => s.bank === bank);
@@ -225,6 +226,8 @@ export class EnvActor {
             if (s.success || s.length >= bank.maxSteps) active[s.k] = 0;
           }
         });
+        // Frames inside the chunk (chunk boundaries are sent as observations below).
+        if (stride < executeSteps) for (const s of mine) if (active[s.k] && s.length % stride === 0 && s.length % executeSteps !== 0) this.#emit(s, KIND_FRAME);
         if (scratch) timed(this.#stats, 'renderMs', this.spans, () => mine.forEach((s) => active[s.k] && bank.render(s.k, scratch)));
       }
     }
@@ -244,7 +247,7 @@ export class EnvActor {
   /** Writes env s's observation (or its end record) into the next observation slot. */
   #emit(s: EnvSlot, kind: number): void {
     const m = this.obs.claim();
-    if (!m) throw new Error(`env actor ${this.actor}: observation ring full (${this.obs.capacity} slots); it must hold 2 per env`);
+    if (!m) throw new Error(`env actor ${this.actor}: observation ring full (${this.obs.capacity} slots); it must hold a chunk's frames + 2 per env`);
     const job = s.job!;
     m.meta[OBS.env] = s.index;
     m.meta[OBS.episode] = job.episode;
@@ -254,10 +257,10 @@ export class EnvActor {
     m.meta[OBS.length] = s.length;
     m.meta[OBS.task] = s.task;
     m.meta[OBS.seed] = job.seed;
-    if (kind === KIND_OBS) {
+    if (kind !== KIND_END) {
       s.bank.state(s.k, m.state);
       timed(this.#stats, 'renderMs', this.spans, () => s.bank.render(s.k, m.images));
-      s.awaiting = true;
+      s.awaiting = kind === KIND_OBS;
     }
   }
 }

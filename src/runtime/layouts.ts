@@ -38,6 +38,9 @@ export interface RuntimeSettings {
   stepMode: 'fast' | 'rs14';
   /** Actions executed from each chunk (<= the model's action horizon). */
   executeSteps: number;
+  /** Record the observation every frameStride steps (a divisor of executeSteps; default executeSteps, i.e. chunk
+   *  boundaries only). Training windows that start between chunk boundaries need these frames. */
+  frameStride?: number;
   /** task.max_episode_length: overrides each task's step budget when set. */
   maxEpisodeLength?: number;
   /** Double-buffer the envs of an actor in two halves (Sample Factory), so stepping overlaps inference. */
@@ -89,14 +92,16 @@ export const DEFAULT_SETTINGS: Omit<RuntimeSettings, 'tasks'> = {
   maxRestarts: 3,
 };
 
-/** Observation message meta fields. kind OBS: an observation to act on; kind END: the episode is over. */
+/** Observation message meta fields. kind OBS: an observation to act on; END: the episode is over; FRAME: an
+ *  observation inside a chunk, kept for the episode record only. */
 export const OBS = { env: 0, episode: 1, chunk: 2, kind: 3, success: 4, length: 5, task: 6, seed: 7, size: 8 } as const;
 export const KIND_OBS = 0;
 export const KIND_END = 1;
+export const KIND_FRAME = 2;
 /** Action message meta fields. */
 export const ACT = { env: 0, episode: 1, chunk: 2, size: 3 } as const;
 /** Episode record meta fields. */
-export const EP = { episode: 0, task: 1, seed: 2, success: 3, length: 4, chunks: 5, actor: 6, size: 7 } as const;
+export const EP = { episode: 0, task: 1, seed: 2, success: 3, length: 4, chunks: 5, actor: 6, frames: 7, size: 8 } as const;
 
 export function imageBytes(s: { image: { width: number; height: number } }): number {
   return CAMERAS.length * s.image.width * s.image.height * 3;
@@ -115,13 +120,22 @@ export function maxChunks(s: RuntimeSettings, maxSteps: number): number {
   return Math.ceil(maxSteps / s.executeSteps);
 }
 
+export function frameStride(s: RuntimeSettings): number {
+  return s.frameStride ?? s.executeSteps;
+}
+
+/** Recorded observations an episode of maxSteps steps can have (at steps 0, stride, 2*stride, ...). */
+export function maxFrames(s: RuntimeSettings, maxSteps: number): number {
+  return Math.ceil(maxSteps / frameStride(s));
+}
+
 export function episodeSpec(s: RuntimeSettings, maxSteps: number) {
-  const c = maxChunks(s, maxSteps);
+  const f = maxFrames(s, maxSteps);
   return {
     meta: ['i32', EP.size],
     actions: ['f32', maxSteps * ACTION_DIM],
-    states: ['f32', c * STATE_DIM],
-    images: ['u8', c * imageBytes(s)],
+    states: ['f32', f * STATE_DIM],
+    images: ['u8', f * imageBytes(s)],
   } as const satisfies LayoutSpec;
 }
 

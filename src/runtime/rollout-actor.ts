@@ -9,9 +9,12 @@ import {
   ACT,
   ACTION_DIM,
   EP,
+  frameStride,
   imageBytes,
   KIND_END,
+  KIND_FRAME,
   maxChunks,
+  maxFrames,
   OBS,
   STATE_DIM,
   timed,
@@ -59,6 +62,7 @@ interface Track {
   task: number;
   seed: number;
   chunks: number;
+  frames: number;
   actions: Float32Array;
   states: Float32Array;
   images: Uint8Array;
@@ -87,6 +91,7 @@ export class RolloutActor {
   readonly #tracks = new Map<number, Track>();
   readonly #rows: Row[] = [];
   #version = 0;
+  #cfgScale: number;
   #next = 0;
   #recordsFull = false;
   #stopped = false;
@@ -101,6 +106,7 @@ export class RolloutActor {
     this.#actions = setup.actions.map((d) => SlotRing.attach(d));
     this.#episodes = SlotRing.attach(setup.episodes);
     this.policy = openPolicy(setup.settings.policy);
+    this.#cfgScale = setup.settings.policy.cfgScale;
     this.#board = WeightsBoard.create(this.policy.params().length);
     const H = this.policy.config.action_horizon;
     if (setup.settings.executeSteps > H) {
@@ -121,6 +127,11 @@ export class RolloutActor {
     for (const [id, t] of this.#tracks) if (t.actor === actor) this.#tracks.delete(id);
   }
 
+  /** Guidance for the chunks sampled from now on (evaluation may use another scale than training rollouts). */
+  setCfgScale(scale: number): void {
+    this.#cfgScale = scale;
+  }
+
   stats(): RolloutStats {
     return { ...this.#stats, weightsVersion: this.#version, wallMs: this.#startedAt ? performance.now() - this.#startedAt : 0 };
   }
@@ -139,6 +150,8 @@ export class RolloutActor {
       for (let m = ring.peek(); m && this.#rows.length < this.settings.maxBatch; m = ring.peek()) {
         if (m.meta[OBS.kind] === KIND_END) {
           if (!this.#finish(a, m)) break;
+        } else if (m.meta[OBS.kind] === KIND_FRAME) {
+          this.#keepFrame(this.#track(a, m), m.meta[OBS.length], m);
         } else {
           this.#addRow(a, m);
         }
@@ -179,15 +192,16 @@ export class RolloutActor {
     if (!t) {
       const task = m.meta[OBS.task];
       const steps = this.#setup.maxSteps[task];
-      const chunks = maxChunks(this.settings, steps);
+      const frames = maxFrames(this.settings, steps);
       t = {
         actor,
         task,
         seed: m.meta[OBS.seed],
         chunks: 0,
-        actions: new Float32Array(chunks * this.settings.executeSteps * ACTION_DIM),
-        states: new Float32Array(chunks * STATE_DIM),
-        images: new Uint8Array(chunks * imageBytes(this.settings)),
+        frames: 0,
+        actions: new Float32Array(maxChunks(this.settings, steps) * this.settings.executeSteps * ACTION_DIM),
+        states: new Float32Array(frames * STATE_DIM),
+        images: new Uint8Array(frames * imageBytes(this.settings)),
       };
       this.#tracks.set(id, t);
     }
@@ -197,11 +211,18 @@ export class RolloutActor {
   #addRow(actor: number, m: SlotView<ObsSpec>): void {
     const t = this.#track(actor, m);
     const c = m.meta[OBS.chunk];
-    t.states.set(m.state, c * STATE_DIM);
-    t.images.set(m.images, c * m.images.length);
+    this.#keepFrame(t, c * this.settings.executeSteps, m);
     t.chunks = c + 1;
     this.#inputs.setRow(this.#rows.length, t.task, m.state, m.images);
     this.#rows.push({ actor, env: m.meta[OBS.env], episode: m.meta[OBS.episode], chunk: c, seed: t.seed });
+  }
+
+  /** Stores the observation at `step` as a frame of the episode record. */
+  #keepFrame(t: Track, step: number, m: SlotView<ObsSpec>): void {
+    const f = step / frameStride(this.settings);
+    t.states.set(m.state, f * STATE_DIM);
+    t.images.set(m.images, f * m.images.length);
+    t.frames = Math.max(t.frames, f + 1);
   }
 
   #infer(): void {
@@ -212,8 +233,7 @@ export class RolloutActor {
       const rng = new Rng((r.seed ^ Math.imul(r.chunk + 1, 0x9e3779b1)) >>> 0);
       for (let i = 0; i < H * A; i++) noise[b * H * A + i] = rng.normal();
     });
-    const { flowSteps, cfgScale } = this.settings.policy;
-    const sampled = this.policy.sampleActions(this.#inputs.sampleBatch(B, noise, flowSteps, cfgScale));
+    const sampled = this.policy.sampleActions(this.#inputs.sampleBatch(B, noise, this.settings.policy.flowSteps, this.#cfgScale));
     const E = this.settings.executeSteps;
     this.#rows.forEach((r, b) => {
       const slot = this.#actions[r.actor].claim();
@@ -248,10 +268,11 @@ export class RolloutActor {
     rec.meta[EP.success] = m.meta[OBS.success];
     rec.meta[EP.length] = m.meta[OBS.length];
     rec.meta[EP.chunks] = t.chunks;
+    rec.meta[EP.frames] = t.frames;
     rec.meta[EP.actor] = actor;
     rec.actions.set(t.actions.subarray(0, Math.min(t.actions.length, steps * ACTION_DIM)));
-    rec.states.set(t.states.subarray(0, t.chunks * STATE_DIM));
-    rec.images.set(t.images.subarray(0, t.chunks * imageBytes(this.settings)));
+    rec.states.set(t.states.subarray(0, t.frames * STATE_DIM));
+    rec.images.set(t.images.subarray(0, t.frames * imageBytes(this.settings)));
     this.#episodes.publish();
     this.#tracks.delete(id);
     return true;

@@ -2,6 +2,8 @@
 // thread in 'serial' mode), deals episode jobs to the env actors by task, collects finished episodes, and restarts
 // an env actor that throws or dies: it gets fresh rings, the rollout actor forgets its unfinished episodes, and
 // every job of it that has no record yet runs again (records already written are kept: nothing accepted is lost).
+import * as Comlink from 'comlink';
+
 import { RiptideError } from '../errors.ts';
 import { openTask } from '../tasks/task.ts';
 import type { EnvActorApi } from '../../actors/env-actor.ts';
@@ -10,8 +12,8 @@ import type { RolloutActorApi } from '../../actors/rollout-actor.ts';
 import { ActorHandle, type ActorExit } from './actor.ts';
 import { EnvActor, type EnvActorSetup, type EnvActorStats } from './env-actor.ts';
 import { episodeFromRecord, type Episode, type EpisodeJob } from './episode.ts';
-import { DEFAULT_LEARNER, LearnerActor, type LearnerSettings, type UpdateResult } from './learner-actor.ts';
-import { actionSpec, DEFAULT_SETTINGS, EP, episodeSpec, obsSpec, type ActionSpec, type EpisodeSpec, type ObsSpec, type RuntimeSettings, type Span } from './layouts.ts';
+import { DEFAULT_LEARNER, LearnerActor, type LearnerSettings, type UpdatePlan, type UpdateResult } from './learner-actor.ts';
+import { actionSpec, DEFAULT_SETTINGS, EP, episodeSpec, frameStride, imageBytes, maxFrames, obsSpec, type ActionSpec, type EpisodeSpec, type ObsSpec, type RuntimeSettings, type Span } from './layouts.ts';
 import { RolloutActor, type RolloutSetup, type RolloutStats, type SentChunk } from './rollout-actor.ts';
 import { Doorbell, SlotRing } from './slot-ring.ts';
 import type { BoardDescriptor } from './weights-board.ts';
@@ -49,6 +51,10 @@ export function resolveSettings(o: RuntimeOptions): RuntimeSettings {
   positive(s.executeSteps, 'algo.execute_steps');
   positive(s.maxBatch, 'runtime.max_batch');
   if (s.maxEpisodeLength !== undefined) positive(s.maxEpisodeLength, 'task.max_episode_length');
+  if (s.frameStride !== undefined) {
+    positive(s.frameStride, 'runtime.frame_stride');
+    if (s.executeSteps % s.frameStride !== 0) throw new RuntimeError(`runtime.frame_stride (${s.frameStride}) must divide algo.execute_steps (${s.executeSteps})`);
+  }
   if (!['reuse', 'rebuild'].includes(s.resetMode)) throw new RuntimeError(`runtime.reset_mode must be 'reuse' or 'rebuild', got '${s.resetMode}'`);
   if (!['chunk', 'step'].includes(s.render)) throw new RuntimeError(`runtime.render must be 'chunk' or 'step', got '${s.render}'`);
   if (!['actors', 'serial'].includes(s.mode)) throw new RuntimeError(`runtime.mode must be 'actors' or 'serial', got '${s.mode}'`);
@@ -87,7 +93,10 @@ export class Runtime {
     this.#env = Array.from({ length: actors }, (_, a) => ({ tasks: tasks.map((_, i) => i).filter((i) => this.#actorOf[i] === a), restarts: 0, ...this.#envRings(a) }));
     const recordSteps = Math.max(...this.maxSteps);
     const envs = tasks.length * settings.numParallelEnvs;
-    this.#episodes = SlotRing.create('episodes', episodeSpec(settings, recordSteps), Math.min(16, envs + 1));
+    const spec = episodeSpec(settings, recordSteps);
+    // Records with frames every few steps are large: keep the ring to ~256 MB (a full ring only delays the rollout actor).
+    const recordBytes = maxFrames(settings, recordSteps) * imageBytes(settings);
+    this.#episodes = SlotRing.create('episodes', spec, Math.max(2, Math.min(16, envs + 1, Math.floor(2 ** 28 / recordBytes))));
   }
 
   /** Builds every actor; resolves once all envs are compiled and the model is loaded. */
@@ -105,7 +114,8 @@ export class Runtime {
   #envRings(a: number): { obs: SlotRing<ObsSpec>; actions: SlotRing<ActionSpec> } {
     const n = this.settings.tasks.filter((_, i) => this.#actorOf[i] === a).length * this.settings.numParallelEnvs;
     return {
-      obs: SlotRing.create(`obs${a}`, obsSpec(this.settings), 2 * n, this.#rolloutBell),
+      // Per env: the frames of one chunk, its next observation, and an end record followed by a new episode's first.
+      obs: SlotRing.create(`obs${a}`, obsSpec(this.settings), n * (this.settings.executeSteps / frameStride(this.settings) + 2), this.#rolloutBell),
       actions: SlotRing.create(`actions${a}`, actionSpec(this.settings), n),
     };
   }
@@ -240,10 +250,27 @@ export class Runtime {
   }
 
   /** One learner update on these episodes; the rollout actor uses the new weights from its next batch on. */
-  async update(episodes: Episode[]): Promise<UpdateResult> {
-    if (this.#learnerLocal) return this.#learnerLocal.update(episodes);
+  async update(episodes: Episode[], plan?: UpdatePlan, onProgress?: (done: number, total: number) => void): Promise<UpdateResult> {
+    if (this.#learnerLocal) return this.#learnerLocal.update(episodes, plan, onProgress);
+    return this.#learnerHandle().call((api) => api.update(episodes, plan, onProgress && Comlink.proxy(onProgress)));
+  }
+
+  /** The learner writes a checkpoint of its weights, optimizer and EMA with `trainerState` (atomically). */
+  async saveCheckpoint(dir: string, trainerState: unknown): Promise<void> {
+    if (this.#learnerLocal) return this.#learnerLocal.save(dir, trainerState);
+    await this.#learnerHandle().call((api) => api.save(dir, trainerState));
+  }
+
+  #learnerHandle(): ActorHandle<LearnerActorApi> {
     if (!this.#learner) throw new RuntimeError('this runtime was started without a learner: pass learner settings to Runtime.start');
-    return this.#learner.call((api) => api.update(episodes));
+    return this.#learner;
+  }
+
+  /** Sampling guidance from the next batch on (no rollout may be in flight). */
+  async setCfgScale(scale: number): Promise<void> {
+    if (!(scale >= 0)) throw new RuntimeError(`cfg_scale must be >= 0, got ${scale}`);
+    if (this.#rolloutLocal) this.#rolloutLocal.setCfgScale(scale);
+    else await this.#rollout!.call((api) => api.setCfgScale(scale));
   }
 
   /** Per-actor timings and counters. */

@@ -23,6 +23,7 @@ function contents(seed: number, step: number): CheckpointContents {
     optimizer: { m: fakeParams(N, seed + 1), v: fakeParams(N, seed + 2).map(Math.abs), step },
     normStats: computeNormStats({ state: [[1, 2], [3, 5]], actions: [[0.5], [-0.5], [1]] }),
     trainerState: { step, sampler: { cursor: 17, order: [3, 1, 2] }, rng: 'abc123', note: null },
+    ema: fakeParams(N, seed + 3),
   };
 }
 
@@ -41,7 +42,7 @@ function errorOf(fn: () => unknown): string {
 
 const leftovers = () => readdirSync(tmp).filter((f) => f.includes('.tmp-') || f.includes('.old-'));
 
-test('save/load round trip: weights, adam m and v, step, norm stats, trainer state', () => {
+test('save/load round trip: weights, adam m and v, step, norm stats, trainer state, EMA', () => {
   const dir = path.join(tmp, 'ck-a');
   const c = contents(1, 42);
   saveCheckpoint(dir, c);
@@ -52,6 +53,7 @@ test('save/load round trip: weights, adam m and v, step, norm stats, trainer sta
   assert.equal(Array.from(t.adamM), Array.from(c.optimizer!.m));
   assert.equal(Array.from(t.adamV), Array.from(c.optimizer!.v));
   assert.is(ck.step, 42);
+  assert.equal(Array.from(ck.ema!), Array.from(c.ema!));
   assert.equal(ck.trainerState, c.trainerState);
   assert.equal(ck.normStats, c.normStats);
   assert.equal(ck.config, config);

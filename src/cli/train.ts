@@ -1,0 +1,77 @@
+// `riptide train --config <yaml> [key=value ...]`: the RIPT trainer with progress lines, a per-step log, SIGINT
+// handling that keeps the last checkpoint, and the report at the end.
+import path from 'node:path';
+
+import { configTasks, RiptTrainer } from '../algo/ript-trainer.ts';
+import { loadTrainConfig, type TrainConfig } from '../config/train-config.ts';
+import { RiptideError } from '../errors.ts';
+import { loadPi0Config } from '../model/config.ts';
+import { readCheckpointConfig } from '../model/checkpoint.ts';
+import { writeReport } from '../report/report.ts';
+import { ProgressLine } from './progress.ts';
+
+export interface TrainCliOptions {
+  config?: string;
+  overrides: string[];
+  resume: boolean;
+}
+
+/** Checks what the schema cannot: the model's action horizon against execute_steps and the window length. */
+function checkAgainstModel(c: TrainConfig, file: string): void {
+  const model = c.policy.checkpoint ? readCheckpointConfig(c.policy.checkpoint) : loadPi0Config(c.policy.preset);
+  if (c.algo.execute_steps > model.action_horizon) {
+    throw new RiptideError(`${file}: algo.execute_steps (${c.algo.execute_steps}) is longer than the model's action horizon (${model.action_horizon}, preset '${model.name}'); set it to at most ${model.action_horizon}`);
+  }
+  if (configTasks(c).length === 0) throw new RiptideError(`${file}: task.tasks is empty; name at least one task (e.g. libero_goal/0)`);
+}
+
+export async function trainCommand(o: TrainCliOptions): Promise<void> {
+  const where = o.config ?? 'the command line';
+  const config = loadTrainConfig(o.config, o.overrides);
+  checkAgainstModel(config, where);
+  let bar: ProgressLine | null = null;
+  let barLabel = '';
+  const endBar = () => {
+    bar?.done();
+    bar = null;
+  };
+  const trainer = new RiptTrainer(config, {
+    log: (line) => {
+      endBar();
+      console.log(line);
+    },
+    progress: (phase, done, total, info) => {
+      if (phase !== barLabel || !bar) {
+        endBar();
+        bar = new ProgressLine(phase, total);
+        barLabel = phase;
+      }
+      bar.update(done, info ?? '');
+      if (done === total) endBar();
+    },
+  });
+  trainer.prepare(o.resume);
+  const onSigint = () => {
+    endBar();
+    console.error(`riptide: interrupted at step ${trainer.step}; stopping the actors. Checkpoints in ${path.join(trainer.outputDir, 'checkpoints')} are intact: continue with --resume`);
+    void trainer.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  const t0 = performance.now();
+  try {
+    console.log(`riptide train: ${trainer.refs.length} tasks (${trainer.refs.join(', ')}), ${config.training.n_steps} steps, output ${trainer.outputDir}`);
+    await trainer.start();
+    const evals = await trainer.run();
+    const first = evals[0];
+    const last = evals.at(-1);
+    if (first && last && first !== last) {
+      console.log(`success rate: ${(100 * first.overall_success_rate).toFixed(1)}% at step ${first.step} -> ${(100 * last.overall_success_rate).toFixed(1)}% at step ${last.step}`);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    endBar();
+    await trainer.stop();
+  }
+  const report = writeReport(trainer.outputDir);
+  console.log(`done in ${((performance.now() - t0) / 60000).toFixed(1)} min; metrics ${path.join(trainer.outputDir, 'metrics.json')}, report ${report.html}`);
+}

@@ -96,6 +96,16 @@ function buildProgram(): Command {
     });
   addRunOptions(program.commands.at(-1)!, { tasks: 'libero_spatial/0', envs: '2', preset: 'small' });
 
+  program
+    .command('eval [tasks...]')
+    .description("success rate per task of a policy (--checkpoint) on its tasks' 50 init states, LIBERO's benchmark protocol; --json writes it")
+    .option('--actors <n>', 'env actor worker threads', '2')
+    .action(async (tasks: string[], opts) => {
+      const { rolloutCommand } = await import('./rollout.ts');
+      await rolloutCommand({ ...workloadOpts(tasks, opts), runtime: { ...runtimeOpts(opts), envActors: positiveInt(opts.actors, '--actors') }, json: opts.json });
+    });
+  addRunOptions(program.commands.at(-1)!, { tasks: 'libero_spatial/0', envs: '2', preset: 'small', inits: '50' });
+
   const sim = program.command('sim').description('the bowl-and-plate example scene');
   sim
     .command('expert')
@@ -177,10 +187,10 @@ function buildProgram(): Command {
 }
 
 /** Options every runtime command shares: the workload, then the runtime (the names follow the config keys). */
-function addRunOptions(cmd: Command, defaults: { tasks: string; envs: string; preset: string; image?: string }): void {
+function addRunOptions(cmd: Command, defaults: { tasks: string; envs: string; preset: string; image?: string; inits?: string }): void {
   cmd
     .option('--suite <name>', `all tasks of this suite (default tasks: ${defaults.tasks})`)
-    .option('--inits <n>', 'init states per task', '2')
+    .option('--inits <n>', 'init states per task (the first n)', defaults.inits ?? '2')
     .option('--episodes <n>', 'episodes per init state', '1')
     .option('--json <file>', 'write the figures as JSON')
     .option('--envs <n>', 'task.num_parallel_envs: cached envs per task', defaults.envs)

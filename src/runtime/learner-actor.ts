@@ -5,7 +5,7 @@
 // supervised step (all weights 1, no unconditional branch, windows at chunk boundaries) is the same code path.
 import { sliceWindows, type Window } from '../algo/windows.ts';
 import type { AdamWOptions, LossBatch } from '../model/native-types.ts';
-import { normalizeInto } from '../model/norm-stats.ts';
+import { normalizeInto, type NormStats } from '../model/norm-stats.ts';
 import type { Pi0Policy } from '../model/pi0.ts';
 import { Rng } from '../rng.ts';
 import type { Episode } from './episode.ts';
@@ -47,6 +47,9 @@ export interface UpdatePlan {
   emaDecay?: number;
   /** Seeds window order, noise and time. */
   seed?: number;
+  /** Train on exactly these windows (episode index, first step) in this order instead of slicing every episode
+   *  (SFT draws its batches from a full-step enumeration index). */
+  windows?: { episode: number; start: number }[];
 }
 
 export interface UpdateResult {
@@ -66,7 +69,8 @@ export interface UpdateResult {
 export interface LearnerSetup {
   settings: RuntimeSettings;
   learner: LearnerSettings;
-  board: BoardDescriptor;
+  /** Where to publish weights; null when nothing samples from this learner (SFT saves checkpoints instead). */
+  board: BoardDescriptor | null;
   languages: string[];
 }
 
@@ -79,7 +83,7 @@ interface Sample {
 export class LearnerActor {
   readonly policy: Pi0Policy;
   readonly #setup: LearnerSetup;
-  readonly #board: WeightsBoard;
+  readonly #board: WeightsBoard | null;
   #inputs!: PolicyInputs;
   #ema: Float32Array | null = null;
 
@@ -87,7 +91,7 @@ export class LearnerActor {
     this.#setup = setup;
     this.policy = openPolicy(setup.settings.policy);
     if (setup.learner.resume) this.#ema = this.policy.load(setup.learner.resume, { optimizer: 'required' }).ema;
-    this.#board = WeightsBoard.attach(setup.board);
+    this.#board = setup.board ? WeightsBoard.attach(setup.board) : null;
     this.#inputs = this.#inputsFor(setup.learner.microBatch);
   }
 
@@ -97,9 +101,15 @@ export class LearnerActor {
     return new PolicyInputs(this.policy.config, batch, s.image, this.#setup.languages, this.policy.normStats);
   }
 
-  /** Publishes the current weights; returns their version. */
-  publish(): Promise<number> {
-    return this.#board.publish(this.policy.params());
+  /** Publishes the current weights; returns their version (0 without a board). */
+  async publish(): Promise<number> {
+    return this.#board ? this.#board.publish(this.policy.params()) : 0;
+  }
+
+  /** Normalisation stats for states and actions (SFT computes them from its data); saved with checkpoints. */
+  setNormStats(stats: NormStats): void {
+    this.policy.normStats = stats;
+    this.#inputs = new PolicyInputs(this.policy.config, this.#inputs.maxBatch, this.#setup.settings.image, this.#setup.languages, stats);
   }
 
   /** Writes a checkpoint (weights, Adam state, EMA, norm stats, trainer state) atomically. */
@@ -112,18 +122,26 @@ export class LearnerActor {
     const L = this.#setup.learner;
     const H = this.policy.config.action_horizon;
     const samples: Sample[] = [];
-    episodes.forEach((e, i) => {
-      const stride = plan.stride ?? e.executeSteps;
-      if (stride % e.frameStride !== 0) throw new RangeError(`learner: window stride ${stride} is not a multiple of the recorded frame stride ${e.frameStride}`);
-      for (const w of sliceWindows(e.length, { horizon: H, stride, tail: plan.tail ?? 'pad' })) samples.push({ e, w, weight: plan.weights?.[i] ?? 1 });
-    });
-    if (samples.length === 0) throw new RangeError('learner.update: the episodes have no training windows (all shorter than one window with tail_windows: skip?)');
     const seed = plan.seed ?? L.seed + this.policy.step * 1009;
-    const rng = new Rng(seed >>> 0);
-    for (let i = samples.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [samples[i], samples[j]] = [samples[j], samples[i]];
+    if (plan.windows) {
+      for (const { episode, start } of plan.windows) {
+        const e = episodes[episode];
+        if (!e || start % e.frameStride !== 0 || start >= e.length) throw new RangeError(`learner: window (episode ${episode}, step ${start}) has no recorded observation`);
+        samples.push({ e, w: { start, valid: Math.min(H, e.length - start) }, weight: plan.weights?.[episode] ?? 1 });
+      }
+    } else {
+      episodes.forEach((e, i) => {
+        const stride = plan.stride ?? e.executeSteps;
+        if (stride % e.frameStride !== 0) throw new RangeError(`learner: window stride ${stride} is not a multiple of the recorded frame stride ${e.frameStride}`);
+        for (const w of sliceWindows(e.length, { horizon: H, stride, tail: plan.tail ?? 'pad' })) samples.push({ e, w, weight: plan.weights?.[i] ?? 1 });
+      });
+      const rng = new Rng(seed >>> 0);
+      for (let i = samples.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [samples[i], samples[j]] = [samples[j], samples[i]];
+      }
     }
+    if (samples.length === 0) throw new RangeError('learner.update: the episodes have no training windows (all shorter than one window with tail_windows: skip?)');
     const micro = plan.microBatch ?? L.microBatch;
     this.#inputs = this.#inputsFor(micro);
     const batches: LossBatch[] = [];

@@ -25,7 +25,7 @@ const JOBS = [0, 1, 2].flatMap((i) => [
   { task: 1, init: 2 * i, seed: 200 + i },
 ]);
 
-/** Steps a fresh env through the recorded actions and compares each chunk-boundary observation. */
+/** Steps a fresh env through the recorded actions and compares every recorded observation (frame). */
 function replay(e: Episode, opts: RuntimeOptions): void {
   const settings = resolveSettings(opts);
   const bank = new EnvBank(opts.tasks[e.task], { ...settings, numParallelEnvs: 1 });
@@ -36,15 +36,17 @@ function replay(e: Episode, opts: RuntimeOptions): void {
     const images = new Uint8Array(imageBytes(settings));
     const one = new Uint8Array([1]);
     let success = false;
-    for (let c = 0; c < e.chunks; c++) {
-      bank.state(0, state);
-      bank.render(0, images);
-      assert.equal(Array.from(state), Array.from(e.states.subarray(c * STATE_DIM, (c + 1) * STATE_DIM)), `episode ${e.episode} chunk ${c}: state`);
-      assert.ok(images.every((v, i) => v === e.images[c * images.length + i]), `episode ${e.episode} chunk ${c}: images differ`);
-      for (let t = c * e.executeSteps; t < Math.min(e.length, (c + 1) * e.executeSteps); t++) {
-        bank.step(e.actions.slice(t * ACTION_DIM, (t + 1) * ACTION_DIM), one);
-        success = success || bank.success(0);
+    assert.is(e.frames, Math.ceil(e.length / e.frameStride), `episode ${e.episode}: frames`);
+    for (let t = 0; t < e.length; t++) {
+      if (t % e.frameStride === 0) {
+        const f = t / e.frameStride;
+        bank.state(0, state);
+        bank.render(0, images);
+        assert.equal(Array.from(state), Array.from(e.states.subarray(f * STATE_DIM, (f + 1) * STATE_DIM)), `episode ${e.episode} frame ${f}: state`);
+        assert.ok(images.every((v, i) => v === e.images[f * images.length + i]), `episode ${e.episode} frame ${f}: images differ`);
       }
+      bank.step(e.actions.slice(t * ACTION_DIM, (t + 1) * ACTION_DIM), one);
+      success = success || bank.success(0);
     }
     assert.is(success, e.success, `episode ${e.episode}: success`);
   } finally {
@@ -81,6 +83,19 @@ test('actors: episodes hold the chunks the rollout actor sent, and replay to the
   } finally {
     await rt.stop();
   }
+});
+
+test('frames every 2 steps (windows between chunk boundaries) replay to the same observations', async () => {
+  const opts = { ...OPTS, tasks: ['libero_spatial/0'], frameStride: 2 };
+  const rt = await Runtime.start(opts);
+  try {
+    const episodes = await rt.rollout([{ task: 0, init: 1, seed: 9 }]);
+    assert.is(episodes[0].frameStride, 2);
+    replay(episodes[0], opts);
+  } finally {
+    await rt.stop();
+  }
+  assert.throws(() => resolveSettings({ ...opts, frameStride: 3 }), /frame_stride \(3\) must divide algo.execute_steps \(8\)/);
 });
 
 test('serial mode: the same seeds give bit-identical episodes', async () => {

@@ -73,7 +73,8 @@ export function listCheckpoints(outputDir: string): { step: number; dir: string 
     .sort((a, b) => a.step - b.step);
 }
 
-function initCount(task: Task): number {
+/** How many init states a task has stored. */
+export function initCount(task: Task): number {
   try {
     return Number((JSON.parse(readFileSync(task.initFile, 'utf8')) as { count: number }).count);
   } catch (e) {

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 
 import { RiptideError } from '../errors.ts';
+import { sftConfigHelp } from '../config/sft-config.ts';
 import { trainConfigHelp } from '../config/train-config.ts';
 import { loadPi0Config } from '../model/config.ts';
 
@@ -63,6 +64,57 @@ function buildProgram(): Command {
     .action(async (overrides: string[], opts) => {
       const { trainCommand } = await import('./train.ts');
       await trainCommand({ config: opts.config, overrides, resume: opts.resume === true });
+    });
+
+  program
+    .command('sft [overrides...]')
+    .description('supervised flow matching on LIBERO HDF5 demos (every valid step a window), with evaluation in the simulator')
+    .option('--config <file>', 'YAML config (e.g. configs/sft.yaml)')
+    .addHelpText('after', () => `\nOverrides are key=value pairs, e.g. train.steps=500 'data.paths=[demos]'.\nConfig keys (default) and what they do:\n${sftConfigHelp()}`)
+    .action(async (overrides: string[], opts) => {
+      const { sftCommand } = await import('./train.ts');
+      await sftCommand({ config: opts.config, overrides });
+    });
+
+  const demos = program.command('demos').description('demonstrations in LIBERO HDF5 files');
+  demos
+    .command('collect [tasks...]')
+    .description('scripted-expert demos (mild action noise, successes only) as LIBERO HDF5 files (<task name>_demo.hdf5), from the train split of init states')
+    .option('--suite <name>', 'all tasks of this suite')
+    .option('--per-task <n>', 'successful demos per task', '50')
+    .option('--out <dir>', 'output folder', 'demos')
+    .option('--seed <n>', 'action-noise seed', '0')
+    .option('--noise <std>', 'gaussian noise std on the 6 arm action dims', '0.05')
+    .option('--image <px>', "camera image size, square (LIBERO's is 128)", '128')
+    .option('--max-attempts <n>', 'episodes tried per task at most (default: max(10, 4 x --per-task))')
+    .option('--gzip <level>', 'gzip 0-9 for the image datasets; 0 = uncompressed like LIBERO', '0')
+    .option('--workers <n>', 'worker threads; 0 = this thread (default: one per core, at most one per task)')
+    .action(async (tasks: string[], opts) => {
+      const noise = Number(opts.noise);
+      if (!(noise >= 0)) throw new RiptideError(`--noise must be a number >= 0, got '${opts.noise}'`);
+      const { demosCollect } = await import('./demos.ts');
+      await demosCollect({
+        suite: opts.suite,
+        tasks,
+        perTask: positiveInt(opts.perTask, '--per-task'),
+        out: opts.out,
+        seed: nonNegativeInt(opts.seed, '--seed'),
+        noise,
+        image: positiveInt(opts.image, '--image'),
+        maxAttempts: opts.maxAttempts === undefined ? undefined : positiveInt(opts.maxAttempts, '--max-attempts'),
+        gzip: nonNegativeInt(opts.gzip, '--gzip'),
+        workers: opts.workers === undefined ? undefined : nonNegativeInt(opts.workers, '--workers'),
+      });
+    });
+  program
+    .command('data')
+    .description('datasets')
+    .command('inspect <file_or_folder>')
+    .description("a LIBERO HDF5 file's env and problem, each demo's length, total steps, and training windows per mode (pad, fit, random)")
+    .option('--horizon <n>', 'window length', '50')
+    .action(async (input: string, opts) => {
+      const { dataInspect } = await import('./demos.ts');
+      await dataInspect(input, { horizon: positiveInt(opts.horizon, '--horizon') });
     });
 
   program

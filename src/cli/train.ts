@@ -1,8 +1,10 @@
-// `riptide train --config <yaml> [key=value ...]`: the RIPT trainer with progress lines, a per-step log, SIGINT
-// handling that keeps the last checkpoint, and the report at the end.
+// `riptide train` and `riptide sft` (--config <yaml> [key=value ...]): the trainers with progress lines, a log line
+// per step, SIGINT handling that keeps the last checkpoint, and the report at the end.
 import path from 'node:path';
 
-import { configTasks, RiptTrainer } from '../algo/ript-trainer.ts';
+import { configTasks, RiptTrainer, type TrainHooks } from '../algo/ript-trainer.ts';
+import { SftTrainer } from '../algo/sft-trainer.ts';
+import { loadSftConfig } from '../config/sft-config.ts';
 import { loadTrainConfig, type TrainConfig } from '../config/train-config.ts';
 import { RiptideError } from '../errors.ts';
 import { loadPi0Config } from '../model/config.ts';
@@ -25,17 +27,16 @@ function checkAgainstModel(c: TrainConfig, file: string): void {
   if (configTasks(c).length === 0) throw new RiptideError(`${file}: task.tasks is empty; name at least one task (e.g. libero_goal/0)`);
 }
 
-export async function trainCommand(o: TrainCliOptions): Promise<void> {
-  const where = o.config ?? 'the command line';
-  const config = loadTrainConfig(o.config, o.overrides);
-  checkAgainstModel(config, where);
+/** Log lines on stdout and one progress line per phase on stderr; endBar closes the open one. */
+function consoleHooks(): TrainHooks & { endBar(): void } {
   let bar: ProgressLine | null = null;
   let barLabel = '';
   const endBar = () => {
     bar?.done();
     bar = null;
   };
-  const trainer = new RiptTrainer(config, {
+  return {
+    endBar,
     log: (line) => {
       endBar();
       console.log(line);
@@ -49,7 +50,16 @@ export async function trainCommand(o: TrainCliOptions): Promise<void> {
       bar.update(done, info ?? '');
       if (done === total) endBar();
     },
-  });
+  };
+}
+
+export async function trainCommand(o: TrainCliOptions): Promise<void> {
+  const where = o.config ?? 'the command line';
+  const config = loadTrainConfig(o.config, o.overrides);
+  checkAgainstModel(config, where);
+  const hooks = consoleHooks();
+  const endBar = hooks.endBar;
+  const trainer = new RiptTrainer(config, hooks);
   trainer.prepare(o.resume);
   const onSigint = () => {
     endBar();
@@ -74,4 +84,29 @@ export async function trainCommand(o: TrainCliOptions): Promise<void> {
   }
   const report = writeReport(trainer.outputDir);
   console.log(`done in ${((performance.now() - t0) / 60000).toFixed(1)} min; metrics ${path.join(trainer.outputDir, 'metrics.json')}, report ${report.html}`);
+}
+
+export async function sftCommand(o: Omit<TrainCliOptions, 'resume'>): Promise<void> {
+  const config = loadSftConfig(o.config, o.overrides);
+  const hooks = consoleHooks();
+  const trainer = new SftTrainer(config, hooks);
+  const onSigint = () => {
+    hooks.endBar();
+    console.error(`riptide: interrupted; checkpoints in ${path.join(trainer.outputDir, 'checkpoints')} are intact`);
+    trainer.close();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+  const t0 = performance.now();
+  try {
+    await trainer.open();
+    const evals = await trainer.run();
+    if (evals.length > 1) console.log(`success rate: ${(100 * evals[0].overall_success_rate).toFixed(1)}% at step ${evals[0].step} -> ${(100 * evals.at(-1)!.overall_success_rate).toFixed(1)}% at step ${evals.at(-1)!.step}`);
+  } finally {
+    process.off('SIGINT', onSigint);
+    hooks.endBar();
+    trainer.close();
+  }
+  const report = writeReport(trainer.outputDir);
+  console.log(`done in ${((performance.now() - t0) / 60000).toFixed(1)} min; checkpoints ${path.join(trainer.outputDir, 'checkpoints')}, report ${report.html}`);
 }

@@ -4,18 +4,18 @@ import { z } from 'zod';
 
 import { loadConfig } from './load.ts';
 
-const int = (min: number) =>
+export const int = (min: number) =>
   z
     .number({ error: 'must be a number' })
     .int({ error: 'must be an integer' })
     .min(min, { error: `must be >= ${min}` });
-const num = () => z.number({ error: 'must be a number' });
-const bool = () => z.boolean({ error: 'must be true or false' });
-const str = () => z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
+export const num = () => z.number({ error: 'must be a number' });
+export const bool = () => z.boolean({ error: 'must be true or false' });
+export const str = () => z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
 
 // Every group may be left out: prefault parses {} through the group so each leaf takes its own default
 // (every leaf has one, which TypeScript cannot see through the generic shape, hence the cast).
-const group = <S extends z.ZodRawShape>(shape: S) =>
+export const group = <S extends z.ZodRawShape>(shape: S) =>
   z.object(shape).strict().prefault({} as z.input<z.ZodObject<S, z.core.$strict>>);
 
 export const TrainConfigSchema = z
@@ -154,6 +154,11 @@ export function loadTrainConfig(file?: string, overrides: string[] = []): TrainC
 
 /** `key (default)  description` for every leaf of the schema, one per line. */
 export function trainConfigHelp(): string {
+  return configHelp(TrainConfigSchema);
+}
+
+/** The same for any schema built from `group` and leaves with defaults. */
+export function configHelp(schema: z.ZodObject): string {
   const rows: [string, string][] = [];
   const walk = (shape: Record<string, z.ZodType>, prefix: string) => {
     for (const [k, s] of Object.entries(shape)) {
@@ -165,7 +170,7 @@ export function trainConfigHelp(): string {
       }
     }
   };
-  walk(TrainConfigSchema.shape, '');
+  walk(schema.shape, '');
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, d]) => `${k.padEnd(w)}  ${d}`).join('\n');
 }

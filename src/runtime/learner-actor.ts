@@ -3,7 +3,7 @@
 // board. One update is CFG-Flow (design note pi0-cfg-flow-in-ript): every window carries its episode's weight on the
 // conditional (positive) branch, and an unconditional branch with weight alpha shares its noise and time. The plain
 // supervised step (all weights 1, no unconditional branch, windows at chunk boundaries) is the same code path.
-import { sliceWindows, type Window } from '../algo/windows.ts';
+import { sliceWindows } from '../algo/windows.ts';
 import type { AdamWOptions, LossBatch } from '../model/native-types.ts';
 import { normalizeInto, type NormStats } from '../model/norm-stats.ts';
 import type { Pi0Policy } from '../model/pi0.ts';
@@ -47,9 +47,9 @@ export interface UpdatePlan {
   emaDecay?: number;
   /** Seeds window order, noise and time. */
   seed?: number;
-  /** Train on exactly these windows (episode index, first step) in this order instead of slicing every episode
-   *  (SFT draws its batches from a full-step enumeration index). */
-  windows?: { episode: number; start: number }[];
+  /** Share of windows trained with the unconditional indicator (cfg index 0) instead of the positive one, so that
+   *  inference can guide with cfg_scale > 1 (the pi*0.6 recipe); default 0. */
+  indicatorDropout?: number;
 }
 
 export interface UpdateResult {
@@ -74,11 +74,19 @@ export interface LearnerSetup {
   languages: string[];
 }
 
-interface Sample {
-  e: Episode;
-  w: Window;
+/** One training window: the observation at its start and the actions that follow. */
+interface WindowRow {
+  task: number;
+  state: Float32Array;
+  images: Uint8Array;
+  /** valid x 7 raw actions. */
+  actions: Float32Array;
+  valid: number;
+  /** Conditional-branch weight. */
   weight: number;
 }
+
+type Progress = (done: number, total: number) => void;
 
 export class LearnerActor {
   readonly policy: Pi0Policy;
@@ -118,34 +126,70 @@ export class LearnerActor {
   }
 
   /** One update over every window of `episodes`, then publish; onProgress counts micro-batches done. */
-  async update(episodes: Episode[], plan: UpdatePlan = {}, onProgress?: (done: number, total: number) => void): Promise<UpdateResult> {
-    const L = this.#setup.learner;
+  async update(episodes: Episode[], plan: UpdatePlan = {}, onProgress?: Progress): Promise<UpdateResult> {
     const H = this.policy.config.action_horizon;
-    const samples: Sample[] = [];
-    const seed = plan.seed ?? L.seed + this.policy.step * 1009;
-    if (plan.windows) {
-      for (const { episode, start } of plan.windows) {
-        const e = episodes[episode];
-        if (!e || start % e.frameStride !== 0 || start >= e.length) throw new RangeError(`learner: window (episode ${episode}, step ${start}) has no recorded observation`);
-        samples.push({ e, w: { start, valid: Math.min(H, e.length - start) }, weight: plan.weights?.[episode] ?? 1 });
+    const ib = imageBytes(this.#setup.settings);
+    const rows: WindowRow[] = [];
+    episodes.forEach((e, i) => {
+      const stride = plan.stride ?? e.executeSteps;
+      if (stride % e.frameStride !== 0) throw new RangeError(`learner: window stride ${stride} is not a multiple of the recorded frame stride ${e.frameStride}`);
+      for (const w of sliceWindows(e.length, { horizon: H, stride, tail: plan.tail ?? 'pad' })) {
+        const f = w.start / e.frameStride;
+        rows.push({
+          task: e.task,
+          state: e.states.subarray(f * STATE_DIM, (f + 1) * STATE_DIM),
+          images: e.images.subarray(f * ib, (f + 1) * ib),
+          actions: e.actions.subarray(w.start * ACTION_DIM, (w.start + w.valid) * ACTION_DIM),
+          valid: w.valid,
+          weight: plan.weights?.[i] ?? 1,
+        });
       }
-    } else {
-      episodes.forEach((e, i) => {
-        const stride = plan.stride ?? e.executeSteps;
-        if (stride % e.frameStride !== 0) throw new RangeError(`learner: window stride ${stride} is not a multiple of the recorded frame stride ${e.frameStride}`);
-        for (const w of sliceWindows(e.length, { horizon: H, stride, tail: plan.tail ?? 'pad' })) samples.push({ e, w, weight: plan.weights?.[i] ?? 1 });
-      });
-      const rng = new Rng(seed >>> 0);
-      for (let i = samples.length - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [samples[i], samples[j]] = [samples[j], samples[i]];
-      }
+    });
+    if (rows.length === 0) throw new RangeError('learner.update: the episodes have no training windows (all shorter than one window with tail_windows: skip?)');
+    const seed = plan.seed ?? this.#setup.learner.seed + this.policy.step * 1009;
+    const rng = new Rng(seed >>> 0);
+    for (let i = rows.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [rows[i], rows[j]] = [rows[j], rows[i]];
     }
-    if (samples.length === 0) throw new RangeError('learner.update: the episodes have no training windows (all shorter than one window with tail_windows: skip?)');
+    return this.#train(rows, { ...plan, seed }, onProgress);
+  }
+
+  /**
+   * One update on demo windows (SFT): `task` indexes the learner's languages, images are both cameras as the policy
+   * sees them at the learner's image size, actions hold `horizon` raw actions per row with a pad mask.
+   */
+  async trainRows(batch: { size: number; horizon: number; task: Int32Array; state: Float32Array; images: Uint8Array; actions: Float32Array; actionIsPad: Uint8Array }, plan: UpdatePlan = {}, onProgress?: Progress): Promise<UpdateResult> {
+    const ib = imageBytes(this.#setup.settings);
+    const T = batch.horizon;
+    const rows: WindowRow[] = Array.from({ length: batch.size }, (_, b) => {
+      let valid = 0;
+      while (valid < T && !batch.actionIsPad[b * T + valid]) valid++;
+      return {
+        task: batch.task[b],
+        state: batch.state.subarray(b * STATE_DIM, (b + 1) * STATE_DIM),
+        images: batch.images.subarray(b * ib, (b + 1) * ib),
+        actions: batch.actions.subarray(b * T * ACTION_DIM, (b * T + valid) * ACTION_DIM),
+        valid: Math.min(valid, this.policy.config.action_horizon),
+        weight: 1,
+      };
+    });
+    return this.#train(rows, plan, onProgress);
+  }
+
+  async #train(rows: WindowRow[], plan: UpdatePlan, onProgress?: Progress): Promise<UpdateResult> {
+    const L = this.#setup.learner;
+    const seed = plan.seed ?? L.seed + this.policy.step * 1009;
     const micro = plan.microBatch ?? L.microBatch;
     this.#inputs = this.#inputsFor(micro);
+    const dropout = plan.indicatorDropout ?? 0;
+    const rng = new Rng((seed ^ 0x5bd1e995) >>> 0);
     const batches: LossBatch[] = [];
-    for (let i = 0; i < samples.length; i += micro) batches.push(this.#lossBatch(samples.slice(i, i + micro), (seed + 7919 * (i + 1)) >>> 0, plan.uncondWeight ?? 0));
+    for (let i = 0; i < rows.length; i += micro) {
+      const chunk = rows.slice(i, i + micro);
+      const positive = Uint8Array.from(chunk, () => (dropout > 0 && rng.uniform() < dropout ? 0 : 1));
+      batches.push(this.#lossBatch(chunk, positive, (seed + 7919 * (i + 1)) >>> 0, plan.uncondWeight ?? 0));
+    }
     const per = plan.accumulation && plan.accumulation > 0 ? plan.accumulation : batches.length;
     const adamw: AdamWOptions = {
       lrModel: plan.lrModel ?? L.lr,
@@ -163,7 +207,7 @@ export class LearnerActor {
       const r = this.policy.trainStep(group, adamw, (res) => {
         cond.push(...res.lossCond);
         if (res.lossUncond) uncond.push(...res.lossUncond);
-        onProgress?.(cond.length === samples.length ? batches.length : Math.ceil(cond.length / micro), batches.length);
+        onProgress?.(cond.length === rows.length ? batches.length : Math.ceil(cond.length / micro), batches.length);
       });
       loss += r.loss * group.length;
       gradNorm = r.gradNorm;
@@ -176,7 +220,7 @@ export class LearnerActor {
       lossCond: mean(cond),
       lossUncond: uncond.length ? mean(uncond) : null,
       gradNorm,
-      windows: samples.length,
+      windows: rows.length,
       optimizerSteps: steps,
       step: this.policy.step,
       version: await this.publish(),
@@ -194,23 +238,18 @@ export class LearnerActor {
     for (let i = 0; i < p.length; i++) ema[i] = decay * ema[i] + (1 - decay) * p[i];
   }
 
-  #lossBatch(samples: Sample[], seed: number, uncondWeight: number): LossBatch {
+  #lossBatch(rows: WindowRow[], positive: Uint8Array, seed: number, uncondWeight: number): LossBatch {
     const cfg = this.policy.config;
     const { action_horizon: H, action_dim: A } = cfg;
-    const B = samples.length;
+    const B = rows.length;
     const actions = new Float32Array(B * H * A);
     const actionIsPad = new Uint8Array(B * H);
     const weights = new Float32Array(B);
-    const ib = imageBytes(this.#setup.settings);
-    samples.forEach(({ e, w, weight }, b) => {
-      const f = w.start / e.frameStride;
-      this.#inputs.setRow(b, e.task, e.states.subarray(f * STATE_DIM, (f + 1) * STATE_DIM), e.images.subarray(f * ib, (f + 1) * ib));
-      weights[b] = weight;
-      actionIsPad.fill(1, b * H + w.valid, (b + 1) * H);
-      for (let t = 0; t < w.valid; t++) {
-        const step = w.start + t;
-        normalizeInto(e.actions.subarray(step * ACTION_DIM, (step + 1) * ACTION_DIM), 1, this.#inputs.norm.actions, actions, A, (b * H + t) * A);
-      }
+    rows.forEach((r, b) => {
+      this.#inputs.setRow(b, r.task, r.state, r.images);
+      weights[b] = r.weight;
+      actionIsPad.fill(1, b * H + r.valid, (b + 1) * H);
+      normalizeInto(r.actions.subarray(0, r.valid * ACTION_DIM), r.valid, this.#inputs.norm.actions, actions, A, b * H * A);
     });
     const S = cfg.image_size;
     const C = cfg.num_cameras;
@@ -224,7 +263,7 @@ export class LearnerActor {
       actions,
       actionIsPad,
       weights,
-      isPositive: new Uint8Array(B).fill(1),
+      isPositive: positive,
       uncondWeight,
       seed,
     };

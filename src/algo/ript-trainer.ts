@@ -315,22 +315,10 @@ export class RiptTrainer {
     } finally {
       await rt.setCfgScale(c.algo.cfg_scale);
     }
-    const per_task: Record<string, number> = {};
-    this.refs.forEach((ref, i) => {
-      const mine = episodes.filter((e) => e.task === i);
-      per_task[ref] = mine.length ? mine.filter((e) => e.success).length / mine.length : 0;
-    });
-    const result: EvalResult = {
-      step: this.#step,
-      overall_success_rate: episodes.filter((e) => e.success).length / episodes.length,
-      per_task,
-      mean_episode_length: episodes.reduce((n, e) => n + e.length, 0) / episodes.length,
-      cfg_scale: c.eval.cfg_scale,
-      episodes: episodes.length,
-    };
+    const result = evalResult(this.#step, this.refs, episodes, c.eval.cfg_scale);
     appendMetrics(this.outputDir, 'eval', result);
     if (this.#videos) this.#queueVideos(episodes);
-    this.#hooks.log(`eval step ${this.#step}: success ${(100 * result.overall_success_rate).toFixed(1)}% (${Object.entries(per_task).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')}), mean length ${result.mean_episode_length.toFixed(0)}`);
+    this.#hooks.log(evalLine(result));
     return result;
   }
 
@@ -364,6 +352,24 @@ export class RiptTrainer {
     this.#hooks.log(`saved ${dir}`);
     return dir;
   }
+}
+
+/** Success per task (in `refs` order) and overall over evaluation episodes. */
+export function evalResult(step: number, refs: string[], episodes: Episode[], cfgScale: number): EvalResult {
+  const rate = (es: Episode[]) => es.filter((e) => e.success).length / Math.max(1, es.length);
+  return {
+    step,
+    overall_success_rate: rate(episodes),
+    per_task: Object.fromEntries(refs.map((ref, i) => [ref, rate(episodes.filter((e) => e.task === i))])),
+    mean_episode_length: episodes.reduce((n, e) => n + e.length, 0) / Math.max(1, episodes.length),
+    cfg_scale: cfgScale,
+    episodes: episodes.length,
+  };
+}
+
+export function evalLine(r: EvalResult): string {
+  const tasks = Object.entries(r.per_task).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`);
+  return `eval step ${r.step}: success ${(100 * r.overall_success_rate).toFixed(1)}% (${tasks.join(', ')}), mean length ${r.mean_episode_length.toFixed(0)}`;
 }
 
 function stepLine(r: StepRecord, total: number): string {

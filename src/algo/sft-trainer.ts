@@ -18,7 +18,7 @@ import { splitIndices } from '../tasks/init-states.ts';
 import { findTask } from '../tasks/suites/index.ts';
 import { openTask } from '../tasks/task.ts';
 import { mixSeed } from './cfg-flow.ts';
-import { initCount, listCheckpoints, type EvalResult, type TrainHooks } from './ript-trainer.ts';
+import { evalLine, evalResult, initCount, listCheckpoints, type EvalResult, type TrainHooks } from './ript-trainer.ts';
 
 export const SFT_STATE_FORMAT = 'riptide.sft.v1';
 
@@ -154,21 +154,9 @@ export class SftTrainer {
       });
       let done = 0;
       const episodes = await rt.rollout(jobs, () => this.#hooks.progress?.(`eval at step ${step}`, ++done, jobs.length));
-      const per_task: Record<string, number> = {};
-      tasks.forEach((ref, t) => {
-        const mine = episodes.filter((e) => e.task === t);
-        per_task[ref] = mine.filter((e) => e.success).length / Math.max(1, mine.length);
-      });
-      const result: EvalResult = {
-        step,
-        overall_success_rate: episodes.filter((e) => e.success).length / episodes.length,
-        per_task,
-        mean_episode_length: episodes.reduce((n, e) => n + e.length, 0) / episodes.length,
-        cfg_scale: c.eval.cfg_scale,
-        episodes: episodes.length,
-      };
+      const result = evalResult(step, tasks, episodes, c.eval.cfg_scale);
       appendMetrics(this.outputDir, 'eval', result);
-      this.#hooks.log(`eval step ${step}: success ${(100 * result.overall_success_rate).toFixed(1)}% (${Object.entries(per_task).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')})`);
+      this.#hooks.log(evalLine(result));
       return result;
     } finally {
       await rt.stop();

@@ -1,8 +1,9 @@
 // The learner actor: owns the trainable model, its AdamW state (and an optional EMA of the weights), turns episodes
-// into 50-step training windows, runs the update, and publishes the new weights to the rollout actor through the
-// board. One update is CFG-Flow (design note pi0-cfg-flow-in-ript): every window carries its episode's weight on the
-// conditional (positive) branch, and an unconditional branch with weight alpha shares its noise and time. The plain
-// supervised step (all weights 1, no unconditional branch, windows at chunk boundaries) is the same code path.
+// (RL) or demo windows (SFT) into training windows of the action horizon, runs the update, and publishes the new
+// weights to the rollout actor through the board. The RL update is CFG-Flow (design note pi0-cfg-flow-in-ript): every
+// window carries its episode's weight on the conditional (positive) branch, and an unconditional branch with weight
+// alpha shares its noise and time. The plain supervised step (all weights 1, no unconditional branch) and SFT go
+// through the same code.
 import { sliceWindows } from '../algo/windows.ts';
 import type { AdamWOptions, LossBatch } from '../model/native-types.ts';
 import { normalizeInto, type NormStats } from '../model/norm-stats.ts';

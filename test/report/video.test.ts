@@ -125,7 +125,7 @@ if (!ffmpegAvailable()) {
 test('without ffmpeg on PATH, encoding fails with an error that says how to install it', () => {
   const code = [
     "import { encodeEpisodeVideo } from './src/report/video.ts';",
-    "encodeEpisodeVideo({ task: 'libero_goal/0', init: 0, actions: new Float32Array(7), length: 1, out: '/tmp/x.mp4', width: 8, height: 8 })",
+    `encodeEpisodeVideo({ task: 'libero_goal/0', init: 0, actions: new Float32Array(7), length: 1, out: ${JSON.stringify(path.join(tmpdir(), 'riptide-never-written.mp4'))}, width: 8, height: 8 })`,
     '  .catch((e) => { console.log(e.name + ": " + e.message); });',
   ].join('\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {

@@ -44,8 +44,6 @@ export interface CollectOptions<E extends Outcome> {
   /** Seed of rollout k of the a-th context drawn this step. */
   seedOf(attempt: number, k: number): number;
   log(line: string): void;
-  /** Called after each round with the counts so far (progress bars). */
-  onRound?(kept: number, attempts: number): void;
 }
 
 export interface Collected<E extends Outcome> {
@@ -79,13 +77,9 @@ export async function collectGroups<E extends Outcome>(o: CollectOptions<E>): Pr
       }
       round.push(c);
     }
-    if (round.length === 0) {
-      o.log(`every context drawn is mastered (${out.skipped.length} skipped); continuing with ${out.kept.length} groups`);
-      break;
-    }
     const jobs = round.flatMap((c, i) => Array.from({ length: o.groupSize }, (_, k) => ({ task: c.task, init: c.init, seed: o.seedOf(out.attempts + i, k) })));
     out.attempts += round.length;
-    const episodes = await o.rollout(jobs);
+    const episodes = jobs.length > 0 ? await o.rollout(jobs) : [];
     round.forEach((context, i) => {
       const eps = episodes.slice(i * o.groupSize, (i + 1) * o.groupSize);
       const rewards = eps.map((e) => (e.success ? 1 : 0));
@@ -95,11 +89,11 @@ export async function collectGroups<E extends Outcome>(o: CollectOptions<E>): Pr
       if (o.dynamicSampling && isUniform(rewards)) {
         out.dropped.push(group);
         o.log(`dropped ${o.taskName(context.task)} init ${context.init}: all ${rewards[0] ? 'successes' : 'failures'} (${o.groupSize} rollouts carry no advantage)`);
-      } else if (out.kept.length < want) {
-        out.kept.push(group);
+      } else {
+        out.kept.push(group); // a round draws at most the groups still wanted
       }
     });
-    o.onRound?.(out.kept.length, out.attempts);
+    // A round comes up short only when the skip budget ran out.
     if (out.skipped.length >= skipBudget) {
       if (out.kept.length < want) o.log(`every context drawn is mastered (${out.skipped.length} skipped); continuing with ${out.kept.length} groups`);
       break;

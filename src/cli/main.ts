@@ -6,6 +6,12 @@ import { sftConfigHelp } from '../config/sft-config.ts';
 import { trainConfigHelp } from '../config/train-config.ts';
 import { loadPi0Config } from '../model/config.ts';
 
+/** `riptide rollout` and `riptide eval`: the same run, with different defaults. */
+async function rollout(tasks: string[], opts: Record<string, string | undefined>): Promise<void> {
+  const { rolloutCommand } = await import('./rollout.ts');
+  await rolloutCommand({ ...workloadOpts(tasks, opts), runtime: { ...runtimeOpts(opts), envActors: positiveInt(String(opts.actors), '--actors') }, json: opts.json });
+}
+
 function buildProgram(): Command {
   const program = new Command('riptide')
     .description('Fast single-machine RL fine-tuning of PI0-style policies on LIBERO-style MuJoCo tasks')
@@ -142,20 +148,14 @@ function buildProgram(): Command {
     .command('rollout [tasks...]')
     .description('run the policy on tasks through the actor runtime and report success per task and env steps/s')
     .option('--actors <n>', 'env actor worker threads', '1')
-    .action(async (tasks: string[], opts) => {
-      const { rolloutCommand } = await import('./rollout.ts');
-      await rolloutCommand({ ...workloadOpts(tasks, opts), runtime: { ...runtimeOpts(opts), envActors: positiveInt(opts.actors, '--actors') }, json: opts.json });
-    });
+    .action(rollout);
   addRunOptions(program.commands.at(-1)!, { tasks: 'libero_spatial/0', envs: '2', preset: 'small' });
 
   program
     .command('eval [tasks...]')
     .description("success rate per task of a policy (--checkpoint) on its tasks' 50 init states, LIBERO's benchmark protocol; --json writes it")
     .option('--actors <n>', 'env actor worker threads', '2')
-    .action(async (tasks: string[], opts) => {
-      const { rolloutCommand } = await import('./rollout.ts');
-      await rolloutCommand({ ...workloadOpts(tasks, opts), runtime: { ...runtimeOpts(opts), envActors: positiveInt(opts.actors, '--actors') }, json: opts.json });
-    });
+    .action(rollout);
   addRunOptions(program.commands.at(-1)!, { tasks: 'libero_spatial/0', envs: '2', preset: 'small', inits: '50' });
 
   const sim = program.command('sim').description('the bowl-and-plate example scene');

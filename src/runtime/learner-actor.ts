@@ -208,7 +208,7 @@ export class LearnerActor {
       const r = this.policy.trainStep(group, adamw, (res) => {
         cond.push(...res.lossCond);
         if (res.lossUncond) uncond.push(...res.lossUncond);
-        onProgress?.(cond.length === rows.length ? batches.length : Math.ceil(cond.length / micro), batches.length);
+        onProgress?.(Math.ceil(cond.length / micro), batches.length);
       });
       loss += r.loss * group.length;
       gradNorm = r.gradNorm;

@@ -13,7 +13,8 @@
         "cpp/pi0/config.cc",
         "cpp/pi0/fast.cc",
         "cpp/pi0/model.cc",
-        "cpp/pi0/selftest.cc"
+        "cpp/pi0/selftest.cc",
+        "cpp/pi0/value.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,5 +1,5 @@
-// exports.pi0: the PI0 model bindings (contract: src/model/native-types.ts). Argument checks and typed-array
-// pointers only; the model lives in cpp/pi0. Errors name the argument field that is wrong.
+// exports.pi0: the PI0 and value model bindings (contract: src/model/native-types.ts). Argument checks and
+// typed-array pointers only; the models live in cpp/pi0. Errors name the argument field that is wrong.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -9,12 +9,14 @@
 #include "addon/bindings.h"
 #include "pi0/model.h"
 #include "pi0/selftest.h"
+#include "pi0/value.h"
 
 namespace riptide {
 namespace {
 
 using pi0::Config;
 using pi0::Pi0;
+using pi0::ValueModel;
 
 int DefaultThreads() { return std::max(1u, std::min(16u, std::thread::hardware_concurrency())); }
 
@@ -82,6 +84,66 @@ template <typename F> auto Guard(const Napi::Env& env, F&& f) -> decltype(f()) {
   }
 }
 
+// A Float32Array over model memory; created once per slab (V8 refuses two buffers over one backing store) and
+// keeping the model alive as long as the array lives.
+template <typename M>
+Napi::Value SlabView(Napi::Env env, Napi::ObjectReference& cache, const std::shared_ptr<M>& model, float* data) {
+  if (!cache.IsEmpty()) return cache.Value();
+  auto* keep = new std::shared_ptr<M>(model);
+  size_t n = model->num_params();
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, data, n * sizeof(float),
+                                                [](Napi::Env, void*, std::shared_ptr<M>* k) { delete k; }, keep);
+  Napi::Float32Array arr = Napi::Float32Array::New(env, n, ab, 0);
+  cache = Napi::Persistent(arr.As<Napi::Object>());
+  return arr;
+}
+
+Napi::Value SpecArray(Napi::Env env, const std::vector<pi0::ParamEntry>& spec) {
+  auto out = Napi::Array::New(env, spec.size());
+  for (size_t i = 0; i < spec.size(); i++) {
+    const auto& e = spec[i];
+    auto o = Napi::Object::New(env);
+    o.Set("name", e.name);
+    auto shape = Napi::Array::New(env, e.shape.size());
+    for (size_t k = 0; k < e.shape.size(); k++) shape.Set((uint32_t)k, e.shape[k]);
+    o.Set("shape", shape);
+    o.Set("offset", (double)e.offset);
+    o.Set("size", (double)e.size);
+    o.Set("group", e.header ? "header" : "model");
+    out.Set((uint32_t)i, o);
+  }
+  return out;
+}
+
+pi0::AdamWConfig ReadAdamW(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject())
+    throw Napi::TypeError::New(env, "optimizerStep(opts): opts must be an object");
+  auto o = info[0].As<Napi::Object>();
+  const char* what = "optimizerStep(): opts";
+  pi0::AdamWConfig a;
+  a.lr_model = NumberField(env, o, what, "lrModel", true, 0);
+  a.lr_header = NumberField(env, o, what, "lrHeader", true, 0);
+  a.beta1 = NumberField(env, o, what, "beta1", false, 0.9);
+  a.beta2 = NumberField(env, o, what, "beta2", false, 0.95);
+  a.eps = NumberField(env, o, what, "eps", false, 1e-8);
+  a.weight_decay = NumberField(env, o, what, "weightDecay", false, 0);
+  a.clip_norm = NumberField(env, o, what, "clipNorm", false, 0);
+  a.grad_scale = NumberField(env, o, what, "gradScale", false, 1);
+  return a;
+}
+
+// options.path: 'fast' (default) or 'reference'
+bool ReadPath(const Napi::Env& env, const Napi::CallbackInfo& info, size_t arg, const char* what) {
+  if (info.Length() <= arg || !info[arg].IsObject()) return true;
+  Napi::Value p = info[arg].As<Napi::Object>().Get("path");
+  if (p.IsUndefined()) return true;
+  std::string path = p.IsString() ? p.As<Napi::String>().Utf8Value() : "";
+  if (path != "fast" && path != "reference")
+    throw Napi::TypeError::New(env, std::string(what) + ": options.path must be 'fast' or 'reference'");
+  return path == "fast";
+}
+
 class Pi0ModelWrap : public Napi::ObjectWrap<Pi0ModelWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -104,16 +166,7 @@ class Pi0ModelWrap : public Napi::ObjectWrap<Pi0ModelWrap> {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
       throw Napi::TypeError::New(env, "new Pi0Model(configJson: string, seed: number, options?): bad arguments");
-    bool fast = true;
-    if (info.Length() > 2 && info[2].IsObject()) {
-      Napi::Value p = info[2].As<Napi::Object>().Get("path");
-      if (!p.IsUndefined()) {
-        std::string path = p.IsString() ? p.As<Napi::String>().Utf8Value() : "";
-        if (path != "fast" && path != "reference")
-          throw Napi::TypeError::New(env, "new Pi0Model: options.path must be 'fast' or 'reference'");
-        fast = path == "fast";
-      }
-    }
+    const bool fast = ReadPath(env, info, 2, "new Pi0Model");
     std::string json = info[0].As<Napi::String>().Utf8Value();
     uint64_t seed = (uint64_t)info[1].As<Napi::Number>().Int64Value();
     Guard(env, [&] {
@@ -124,41 +177,11 @@ class Pi0ModelWrap : public Napi::ObjectWrap<Pi0ModelWrap> {
   }
 
  private:
-  // A Float32Array over model memory; created once per slab (V8 refuses two buffers over one backing store) and
-  // keeping the model alive as long as the array lives.
-  Napi::Value View(Napi::Env env, Napi::ObjectReference& cache, float* data) {
-    if (!cache.IsEmpty()) return cache.Value();
-    auto* keep = new std::shared_ptr<Pi0<float>>(model_);
-    size_t n = model_->num_params();
-    auto ab = Napi::ArrayBuffer::New(env, data, n * sizeof(float),
-                                     [](Napi::Env, void*, std::shared_ptr<Pi0<float>>* k) { delete k; }, keep);
-    auto arr = Napi::Float32Array::New(env, n, ab, 0);
-    cache = Napi::Persistent(arr.As<Napi::Object>());
-    return arr;
-  }
-
-  Napi::Value ParamSpec(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    const auto& spec = model_->spec();
-    auto out = Napi::Array::New(env, spec.size());
-    for (size_t i = 0; i < spec.size(); i++) {
-      const auto& e = spec[i];
-      auto o = Napi::Object::New(env);
-      o.Set("name", e.name);
-      auto shape = Napi::Array::New(env, e.shape.size());
-      for (size_t k = 0; k < e.shape.size(); k++) shape.Set((uint32_t)k, e.shape[k]);
-      o.Set("shape", shape);
-      o.Set("offset", (double)e.offset);
-      o.Set("size", (double)e.size);
-      o.Set("group", e.header ? "header" : "model");
-      out.Set((uint32_t)i, o);
-    }
-    return out;
-  }
-  Napi::Value Params(const Napi::CallbackInfo& info) { return View(info.Env(), params_, model_->params()); }
-  Napi::Value Grads(const Napi::CallbackInfo& info) { return View(info.Env(), grads_, model_->grads()); }
-  Napi::Value AdamM(const Napi::CallbackInfo& info) { return View(info.Env(), m_, model_->adam_m()); }
-  Napi::Value AdamV(const Napi::CallbackInfo& info) { return View(info.Env(), v_, model_->adam_v()); }
+  Napi::Value ParamSpec(const Napi::CallbackInfo& info) { return SpecArray(info.Env(), model_->spec()); }
+  Napi::Value Params(const Napi::CallbackInfo& info) { return SlabView(info.Env(), params_, model_, model_->params()); }
+  Napi::Value Grads(const Napi::CallbackInfo& info) { return SlabView(info.Env(), grads_, model_, model_->grads()); }
+  Napi::Value AdamM(const Napi::CallbackInfo& info) { return SlabView(info.Env(), m_, model_, model_->adam_m()); }
+  Napi::Value AdamV(const Napi::CallbackInfo& info) { return SlabView(info.Env(), v_, model_, model_->adam_v()); }
   Napi::Value Step(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)model_->step()); }
   void SetStep(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().DoubleValue() < 0)
@@ -210,22 +233,9 @@ class Pi0ModelWrap : public Napi::ObjectWrap<Pi0ModelWrap> {
   }
 
   Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsObject())
-      throw Napi::TypeError::New(env, "optimizerStep(opts): opts must be an object");
-    auto o = info[0].As<Napi::Object>();
-    const char* what = "optimizerStep(): opts";
-    pi0::AdamWConfig a;
-    a.lr_model = NumberField(env, o, what, "lrModel", true, 0);
-    a.lr_header = NumberField(env, o, what, "lrHeader", true, 0);
-    a.beta1 = NumberField(env, o, what, "beta1", false, 0.9);
-    a.beta2 = NumberField(env, o, what, "beta2", false, 0.95);
-    a.eps = NumberField(env, o, what, "eps", false, 1e-8);
-    a.weight_decay = NumberField(env, o, what, "weightDecay", false, 0);
-    a.clip_norm = NumberField(env, o, what, "clipNorm", false, 0);
-    a.grad_scale = NumberField(env, o, what, "gradScale", false, 1);
-    double norm = Guard(env, [&] { return model_->optimizer_step(a); });
-    auto out = Napi::Object::New(env);
+    pi0::AdamWConfig a = ReadAdamW(info);
+    double norm = Guard(info.Env(), [&] { return model_->optimizer_step(a); });
+    auto out = Napi::Object::New(info.Env());
     out.Set("gradNorm", norm);
     return out;
   }
@@ -243,6 +253,138 @@ class Pi0ModelWrap : public Napi::ObjectWrap<Pi0ModelWrap> {
   }
 
   std::shared_ptr<Pi0<float>> model_;
+  Napi::ObjectReference params_, grads_, m_, v_;
+};
+
+// The value model (cpp/pi0/value.h): new ValueModel(configJson, seed, { bins?, threads?, path? }).
+class ValueModelWrap : public Napi::ObjectWrap<ValueModelWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "ValueModel",
+                       {InstanceMethod("paramSpec", &ValueModelWrap::ParamSpec),
+                        InstanceMethod("params", &ValueModelWrap::Params),
+                        InstanceMethod("grads", &ValueModelWrap::Grads),
+                        InstanceMethod("adamM", &ValueModelWrap::AdamM),
+                        InstanceMethod("adamV", &ValueModelWrap::AdamV),
+                        InstanceMethod("bins", &ValueModelWrap::Bins),
+                        InstanceMethod("step", &ValueModelWrap::Step),
+                        InstanceMethod("setStep", &ValueModelWrap::SetStep),
+                        InstanceMethod("zeroGrad", &ValueModelWrap::ZeroGrad),
+                        InstanceMethod("setThreads", &ValueModelWrap::SetThreads),
+                        InstanceMethod("loss", &ValueModelWrap::Loss),
+                        InstanceMethod("predict", &ValueModelWrap::Predict),
+                        InstanceMethod("optimizerStep", &ValueModelWrap::OptimizerStep)});
+  }
+
+  explicit ValueModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ValueModelWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
+      throw Napi::TypeError::New(env, "new ValueModel(configJson: string, seed: number, options?): bad arguments");
+    const char* what = "new ValueModel(): options";
+    const bool fast = ReadPath(env, info, 2, "new ValueModel");
+    double bins = pi0::kDefaultValueBins, threads = DefaultThreads();
+    if (info.Length() > 2 && info[2].IsObject()) {
+      auto o = info[2].As<Napi::Object>();
+      bins = NumberField(env, o, what, "bins", false, bins);
+      threads = NumberField(env, o, what, "threads", false, threads);
+    }
+    if (bins < 2 || bins > 100000 || bins != std::floor(bins))
+      throw Napi::RangeError::New(env, std::string(what) + ".bins: expected an integer in [2, 100000] (OpenTau: 201)");
+    if (threads < 1 || threads > 256 || threads != std::floor(threads))
+      throw Napi::RangeError::New(env, std::string(what) + ".threads: expected a positive integer");
+    std::string json = info[0].As<Napi::String>().Utf8Value();
+    uint64_t seed = (uint64_t)info[1].As<Napi::Number>().Int64Value();
+    Guard(env, [&] {
+      model_ = std::make_shared<ValueModel<float>>(pi0::ParseConfig(json), (int)bins, seed, fast, (int)threads);
+      return 0;
+    });
+  }
+
+ private:
+  Napi::Value ParamSpec(const Napi::CallbackInfo& info) { return SpecArray(info.Env(), model_->spec()); }
+  Napi::Value Params(const Napi::CallbackInfo& info) { return SlabView(info.Env(), params_, model_, model_->params()); }
+  Napi::Value Grads(const Napi::CallbackInfo& info) { return SlabView(info.Env(), grads_, model_, model_->grads()); }
+  Napi::Value AdamM(const Napi::CallbackInfo& info) { return SlabView(info.Env(), m_, model_, model_->adam_m()); }
+  Napi::Value AdamV(const Napi::CallbackInfo& info) { return SlabView(info.Env(), v_, model_, model_->adam_v()); }
+  Napi::Value Bins(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), model_->bins()); }
+  Napi::Value Step(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)model_->step()); }
+  void SetStep(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().DoubleValue() < 0)
+      throw Napi::TypeError::New(info.Env(), "setStep(n): n must be a non-negative number");
+    model_->set_step(info[0].As<Napi::Number>().Int64Value());
+  }
+  void ZeroGrad(const Napi::CallbackInfo&) { model_->zero_grad(); }
+  void SetThreads(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().Int32Value() < 1)
+      throw Napi::TypeError::New(info.Env(), "setThreads(n): n must be a positive integer");
+    model_->set_threads(info[0].As<Napi::Number>().Int32Value());
+  }
+
+  Napi::Value Loss(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Config& c = model_->config();
+    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "loss(batch): batch must be an object");
+    auto o = info[0].As<Napi::Object>();
+    const char* what = "loss(): batch";
+    pi0::ValueLossInput in;
+    ReadObs(env, c, o, what, &in);
+    const size_t B = in.B;
+    const int K = model_->bins();
+    auto field = [&](const char* key) { return std::string(what) + "." + key; };
+    in.target_bin = ArrayField<int32_t>(env, o, what, "targetBin", B, true);
+    for (size_t i = 0; i < B; i++)
+      if (in.target_bin[i] < 0 || in.target_bin[i] >= K)
+        throw Napi::RangeError::New(env, field("targetBin") + ": bin " + std::to_string(in.target_bin[i]) +
+                                             " at index " + std::to_string(i) + " is outside [0, bins=" +
+                                             std::to_string(K) + ")");
+    in.weights = ArrayField<float>(env, o, what, "weights", B, false);
+    if (in.weights) {
+      double sum = 0;
+      for (size_t i = 0; i < B; i++) {
+        if (!std::isfinite(in.weights[i]) || in.weights[i] < 0)
+          throw Napi::RangeError::New(env, field("weights") + ": index " + std::to_string(i) + " must be finite and >= 0");
+        sum += in.weights[i];
+      }
+      if (!(sum > 0)) throw Napi::RangeError::New(env, field("weights") + ": all zero; give one sample a positive weight");
+    }
+    in.mse_weight = NumberField(env, o, what, "mseWeight", false, 0);
+    if (in.mse_weight < 0) throw Napi::RangeError::New(env, field("mseWeight") + ": must be >= 0");
+    in.target_value = ArrayField<float>(env, o, what, "targetValue", B, in.mse_weight > 0);
+    Napi::Value bw = o.Get("backward");
+    in.backward = bw.IsUndefined() ? true : bw.ToBoolean().Value();
+    pi0::ValueLossOutput r = Guard(env, [&] { return model_->loss(in); });
+    auto out = Napi::Object::New(env);
+    out.Set("loss", r.loss);
+    auto ce = Napi::Float32Array::New(env, B), values = Napi::Float32Array::New(env, B);
+    for (size_t i = 0; i < B; i++) {
+      ce[i] = (float)r.ce[i];
+      values[i] = (float)r.value[i];
+    }
+    out.Set("ce", ce);
+    out.Set("values", values);
+    return out;
+  }
+
+  Napi::Value Predict(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject())
+      throw Napi::TypeError::New(env, "predict(batch): batch must be an object");
+    pi0::ObsInput in;
+    ReadObs(env, model_->config(), info[0].As<Napi::Object>(), "predict(): batch", &in);
+    auto out = Napi::Float32Array::New(env, (size_t)in.B * model_->bins());
+    Guard(env, [&] { model_->predict(in, out.Data()); return 0; });
+    return out;
+  }
+
+  Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
+    pi0::AdamWConfig a = ReadAdamW(info);
+    double norm = Guard(info.Env(), [&] { return model_->optimizer_step(a); });
+    auto out = Napi::Object::New(info.Env());
+    out.Set("gradNorm", norm);
+    return out;
+  }
+
+  std::shared_ptr<ValueModel<float>> model_;
   Napi::ObjectReference params_, grads_, m_, v_;
 };
 
@@ -265,6 +407,15 @@ Napi::Value GradCheck(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>().Utf8Value();
   uint64_t seed = (uint64_t)info[1].As<Napi::Number>().Int64Value();
   return Napi::Number::New(env, Guard(env, [&] { return pi0::GradCheck(name, seed, json); }));
+}
+
+Napi::Value ValueGradCheck(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "valueGradCheck(seed, configJson?, bins?)");
+  uint64_t seed = (uint64_t)info[0].As<Napi::Number>().Int64Value();
+  std::string json = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  int bins = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 7;
+  return Napi::Number::New(env, Guard(env, [&] { return pi0::ValueGradCheck(seed, json, bins); }));
 }
 
 Napi::Value FastCheck(const Napi::CallbackInfo& info) {
@@ -321,10 +472,12 @@ Napi::Value SampleCompare(const Napi::CallbackInfo& info) {
 Napi::Object InitPi0(Napi::Env env) {
   auto o = Napi::Object::New(env);
   o.Set("Pi0Model", Pi0ModelWrap::Define(env));
+  o.Set("ValueModel", ValueModelWrap::Define(env));
   o.Set("sgemmGflops", Napi::Function::New(env, SgemmGflops, "sgemmGflops"));
   auto st = Napi::Object::New(env);
   st.Set("gradCheck", Napi::Function::New(env, GradCheck, "gradCheck"));
   st.Set("fastCheck", Napi::Function::New(env, FastCheck, "fastCheck"));
+  st.Set("valueGradCheck", Napi::Function::New(env, ValueGradCheck, "valueGradCheck"));
   st.Set("gradCheckNames", Names(env, pi0::GradCheckNames()));
   st.Set("fastCheckNames", Names(env, pi0::FastCheckNames()));
   st.Set("sampleCompare", Napi::Function::New(env, SampleCompare, "sampleCompare"));

@@ -1,5 +1,5 @@
 // PI0 forward, backward, loss, AdamW and the flow sampler (see model.h for the data path).
-// Each op below dispatches to the reference loops (layers.h) or, for the float model on the fast path, to fast.h.
+// Each op dispatches (ops.h) to the reference loops (layers.h) or, for the float model on the fast path, to fast.h.
 #include "pi0/model.h"
 
 #include <algorithm>
@@ -7,152 +7,13 @@
 #include <cstring>
 
 #include "pi0/layers.h"
+#include "pi0/ops.h"
 
 namespace riptide::pi0 {
 
-// ---------------------------------------------------------------------------------------------------------------
-// op dispatch: reference for double (and for float on the reference path), fast kernels for float on the fast path
+using namespace ops;
 
 namespace {
-
-template <typename T>
-void mm_fwd(const Exec&, T* out, const T* in, const T* w, const T* b, int M, int K, int N, bool acc = false) {
-  ref::matmul_forward(out, in, w, b, M, K, N, acc);
-}
-template <>
-void mm_fwd<float>(const Exec& ex, float* out, const float* in, const float* w, const float* b, int M, int K, int N,
-                   bool acc) {
-  if (ex.fast) fast::matmul_forward(*ex.pool, out, in, w, b, M, K, N, acc);
-  else ref::matmul_forward(out, in, w, b, M, K, N, acc);
-}
-template <typename T>
-void mm_bwd(const Exec&, T* din, T* dw, T* db, const T* dout, const T* in, const T* w, int M, int K, int N) {
-  ref::matmul_backward(din, dw, db, dout, in, w, M, K, N);
-}
-template <>
-void mm_bwd<float>(const Exec& ex, float* din, float* dw, float* db, const float* dout, const float* in,
-                   const float* w, int M, int K, int N) {
-  if (ex.fast) fast::matmul_backward(*ex.pool, din, dw, db, dout, in, w, M, K, N);
-  else ref::matmul_backward(din, dw, db, dout, in, w, M, K, N);
-}
-template <typename T>
-void ln_fwd(const Exec&, T* out, T* mean, T* rstd, const T* in, const T* w, const T* b, int M, int C) {
-  ref::layernorm_forward(out, mean, rstd, in, w, b, M, C);
-}
-template <>
-void ln_fwd<float>(const Exec& ex, float* out, float* mean, float* rstd, const float* in, const float* w,
-                   const float* b, int M, int C) {
-  if (ex.fast) fast::layernorm_forward(*ex.pool, out, mean, rstd, in, w, b, M, C);
-  else ref::layernorm_forward(out, mean, rstd, in, w, b, M, C);
-}
-template <typename T>
-void ln_bwd(const Exec&, T* din, T* dw, T* db, const T* dout, const T* in, const T* w, const T* mean,
-            const T* rstd, int M, int C) {
-  ref::layernorm_backward(din, dw, db, dout, in, w, mean, rstd, M, C);
-}
-template <>
-void ln_bwd<float>(const Exec& ex, float* din, float* dw, float* db, const float* dout, const float* in,
-                   const float* w, const float* mean, const float* rstd, int M, int C) {
-  if (ex.fast) fast::layernorm_backward(*ex.pool, din, dw, db, dout, in, w, mean, rstd, M, C);
-  else ref::layernorm_backward(din, dw, db, dout, in, w, mean, rstd, M, C);
-}
-template <typename T> void rms_fwd(const Exec&, T* out, T* rstd, const T* in, const T* w, int M, int C) {
-  ref::rmsnorm_forward(out, rstd, in, w, M, C);
-}
-template <>
-void rms_fwd<float>(const Exec& ex, float* out, float* rstd, const float* in, const float* w, int M, int C) {
-  if (ex.fast) fast::rmsnorm_forward(*ex.pool, out, rstd, in, w, M, C);
-  else ref::rmsnorm_forward(out, rstd, in, w, M, C);
-}
-template <typename T>
-void rms_bwd(const Exec&, T* din, T* dw, const T* dout, const T* in, const T* w, const T* rstd, int M, int C) {
-  ref::rmsnorm_backward(din, dw, dout, in, w, rstd, M, C);
-}
-template <>
-void rms_bwd<float>(const Exec& ex, float* din, float* dw, const float* dout, const float* in, const float* w,
-                    const float* rstd, int M, int C) {
-  if (ex.fast) fast::rmsnorm_backward(*ex.pool, din, dw, dout, in, w, rstd, M, C);
-  else ref::rmsnorm_backward(din, dw, dout, in, w, rstd, M, C);
-}
-template <typename T> void gelu_fwd(const Exec&, T* out, const T* in, size_t n) { ref::gelu_forward(out, in, n); }
-template <> void gelu_fwd<float>(const Exec& ex, float* out, const float* in, size_t n) {
-  if (ex.fast) fast::gelu_forward(*ex.pool, out, in, n);
-  else ref::gelu_forward(out, in, n);
-}
-template <typename T> void gelu_bwd(const Exec&, T* din, const T* dout, const T* in, size_t n) {
-  ref::gelu_backward(din, dout, in, n);
-}
-template <> void gelu_bwd<float>(const Exec& ex, float* din, const float* dout, const float* in, size_t n) {
-  if (ex.fast) fast::gelu_backward(*ex.pool, din, dout, in, n);
-  else ref::gelu_backward(din, dout, in, n);
-}
-template <typename T> void geglu_fwd(const Exec&, T* h, const T* g, const T* u, size_t n) {
-  ref::geglu_forward(h, g, u, n);
-}
-template <> void geglu_fwd<float>(const Exec& ex, float* h, const float* g, const float* u, size_t n) {
-  if (ex.fast) fast::geglu_forward(*ex.pool, h, g, u, n);
-  else ref::geglu_forward(h, g, u, n);
-}
-template <typename T>
-void geglu_bwd(const Exec&, T* dg, T* du, const T* dh, const T* g, const T* u, size_t n) {
-  ref::geglu_backward(dg, du, dh, g, u, n);
-}
-template <>
-void geglu_bwd<float>(const Exec& ex, float* dg, float* du, const float* dh, const float* g, const float* u,
-                      size_t n) {
-  if (ex.fast) fast::geglu_backward(*ex.pool, dg, du, dh, g, u, n);
-  else ref::geglu_backward(dg, du, dh, g, u, n);
-}
-template <typename T>
-void rope_fwd(const Exec&, T* out, const T* in, const T* cs, const T* sn, int B, int Tn, int nh, int hd, int os,
-              int oo) {
-  ref::rope_forward(out, in, cs, sn, B, Tn, nh, hd, os, oo);
-}
-template <>
-void rope_fwd<float>(const Exec& ex, float* out, const float* in, const float* cs, const float* sn, int B, int Tn,
-                     int nh, int hd, int os, int oo) {
-  if (ex.fast) fast::rope_forward(*ex.pool, out, in, cs, sn, B, Tn, nh, hd, os, oo);
-  else ref::rope_forward(out, in, cs, sn, B, Tn, nh, hd, os, oo);
-}
-template <typename T>
-void rope_bwd(const Exec&, T* din, const T* dout, const T* cs, const T* sn, int B, int Tn, int nh, int hd, int os,
-              int oo) {
-  ref::rope_backward(din, dout, cs, sn, B, Tn, nh, hd, os, oo);
-}
-template <>
-void rope_bwd<float>(const Exec& ex, float* din, const float* dout, const float* cs, const float* sn, int B, int Tn,
-                     int nh, int hd, int os, int oo) {
-  if (ex.fast) fast::rope_backward(*ex.pool, din, dout, cs, sn, B, Tn, nh, hd, os, oo);
-  else ref::rope_backward(din, dout, cs, sn, B, Tn, nh, hd, os, oo);
-}
-template <typename T>
-void attn_fwd(const Exec&, T* out, T* att, const T* q, const T* k, const T* v, const uint8_t* mask, int B, int Tq,
-              int Tk, int ks, int H, int KV, int hd) {
-  ref::attention_forward(out, att, q, k, v, mask, B, Tq, Tk, ks, H, KV, hd);
-}
-template <>
-void attn_fwd<float>(const Exec& ex, float* out, float* att, const float* q, const float* k, const float* v,
-                     const uint8_t* mask, int B, int Tq, int Tk, int ks, int H, int KV, int hd) {
-  if (ex.fast) fast::attention_forward(*ex.pool, out, att, q, k, v, mask, B, Tq, Tk, ks, H, KV, hd);
-  else ref::attention_forward(out, att, q, k, v, mask, B, Tq, Tk, ks, H, KV, hd);
-}
-template <typename T>
-void attn_bwd(const Exec&, T* dq, T* dk, T* dv, T*, const T* dout, const T* att, const T* q, const T* k,
-              const T* v, const uint8_t* mask, int B, int Tq, int Tk, int ks, int H, int KV, int hd) {
-  ref::attention_backward(dq, dk, dv, dout, att, q, k, v, mask, B, Tq, Tk, ks, H, KV, hd);
-}
-template <>
-void attn_bwd<float>(const Exec& ex, float* dq, float* dk, float* dv, float* scratch, const float* dout,
-                     const float* att, const float* q, const float* k, const float* v, const uint8_t* mask, int B,
-                     int Tq, int Tk, int ks, int H, int KV, int hd) {
-  if (ex.fast) fast::attention_backward(*ex.pool, dq, dk, dv, scratch, dout, att, q, k, v, mask, B, Tq, Tk, ks, H, KV, hd);
-  else ref::attention_backward(dq, dk, dv, dout, att, q, k, v, mask, B, Tq, Tk, ks, H, KV, hd);
-}
-
-template <typename T> void zero(std::vector<T>& v) { std::fill(v.begin(), v.end(), T(0)); }
-template <typename T> void resize(std::vector<T>& v, size_t n) {
-  if (v.size() != n) v.assign(n, T(0));
-}
 
 // splitmix64: a small deterministic RNG for init, noise and time.
 struct Rng {
@@ -175,30 +36,52 @@ struct Rng {
 // ---------------------------------------------------------------------------------------------------------------
 // parameter layout (lerobot/openpi PyTorch keys, HF module order)
 
-template <typename T> void BuildLayout(const Config& c, T* base, Weights<T>* w, std::vector<ParamEntry>* spec) {
-  size_t off = 0;
-  auto take = [&](const std::string& name, std::vector<int> shape, Init init, bool header = false) -> T* {
-    size_t n = 1;
-    for (int s : shape) n *= (size_t)s;
-    if (spec) {
-      ParamEntry e;
-      e.name = name;
-      e.shape = shape;
-      e.offset = off;
-      e.size = n;
-      e.header = header;
-      e.init = init;
-      e.fan_in = 1;
-      for (size_t i = 1; i < shape.size(); i++) e.fan_in *= shape[i];  // [out, in...] -> in
-      spec->push_back(e);
-    }
-    T* p = base ? base + off : nullptr;
-    off += n;
-    return p;
-  };
-  const Init N = Init::Normal, Z = Init::Zero, O = Init::One;
-  const int Dv = c.v_width, Fv = c.v_mlp, Dl = c.l_width, De = c.e_width;
+template <typename T>
+T* SlabCarver<T>::take(const std::string& name, std::vector<int> shape, Init init, bool header) {
+  size_t n = 1;
+  for (int s : shape) n *= (size_t)s;
+  if (spec) {
+    ParamEntry e;
+    e.name = name;
+    e.shape = shape;
+    e.offset = off;
+    e.size = n;
+    e.header = header;
+    e.init = init;
+    e.fan_in = 1;
+    for (size_t i = 1; i < shape.size(); i++) e.fan_in *= shape[i];  // [out, in...] -> in
+    spec->push_back(e);
+  }
+  T* p = base ? base + off : nullptr;
+  off += n;
+  return p;
+}
+
+template <typename T>
+void BuildGemmaLayout(const Config& c, SlabCarver<T>& s, const std::string& prefix, int D, int F,
+                      std::vector<GemmaLayerW<T>>& layers) {
+  const Init N = Init::Normal, Z = Init::Zero;
   const int QD = c.num_heads * c.head_dim, KD = c.num_kv_heads * c.head_dim;
+  layers.resize(c.depth);
+  for (int l = 0; l < c.depth; l++) {
+    auto& L = layers[l];
+    std::string p = prefix + "layers." + std::to_string(l) + ".";
+    L.q = s.take(p + "self_attn.q_proj.weight", {QD, D}, N);
+    L.k = s.take(p + "self_attn.k_proj.weight", {KD, D}, N);
+    L.v = s.take(p + "self_attn.v_proj.weight", {KD, D}, N);
+    L.o = s.take(p + "self_attn.o_proj.weight", {D, QD}, N);
+    L.gate = s.take(p + "mlp.gate_proj.weight", {F, D}, N);
+    L.up = s.take(p + "mlp.up_proj.weight", {F, D}, N);
+    L.down = s.take(p + "mlp.down_proj.weight", {D, F}, N);
+    L.ln1 = s.take(p + "input_layernorm.weight", {D}, Z);
+    L.ln2 = s.take(p + "post_attention_layernorm.weight", {D}, Z);
+  }
+}
+
+template <typename T> void BuildVlmLayout(const Config& c, SlabCarver<T>& s, Weights<T>* w) {
+  auto take = [&](const std::string& name, std::vector<int> shape, Init init) { return s.take(name, shape, init); };
+  const Init N = Init::Normal, Z = Init::Zero, O = Init::One;
+  const int Dv = c.v_width, Fv = c.v_mlp, Dl = c.l_width;
   const std::string V = "paligemma_with_expert.paligemma.model.vision_tower.vision_model.";
   w->patch_w = take(V + "embeddings.patch_embedding.weight", {Dv, 3, c.patch_size, c.patch_size}, N);
   w->patch_b = take(V + "embeddings.patch_embedding.bias", {Dv}, Z);
@@ -229,41 +112,45 @@ template <typename T> void BuildLayout(const Config& c, T* base, Weights<T>* w, 
   const std::string PM = "paligemma_with_expert.paligemma.model.";
   w->proj_w = take(PM + "multi_modal_projector.linear.weight", {Dl, Dv}, N);
   w->proj_b = take(PM + "multi_modal_projector.linear.bias", {Dl}, Z);
-  auto gemma = [&](const std::string& prefix, std::vector<GemmaLayerW<T>>& layers, int D, int F) {
-    layers.resize(c.depth);
-    for (int l = 0; l < c.depth; l++) {
-      auto& L = layers[l];
-      std::string p = prefix + "layers." + std::to_string(l) + ".";
-      L.q = take(p + "self_attn.q_proj.weight", {QD, D}, N);
-      L.k = take(p + "self_attn.k_proj.weight", {KD, D}, N);
-      L.v = take(p + "self_attn.v_proj.weight", {KD, D}, N);
-      L.o = take(p + "self_attn.o_proj.weight", {D, QD}, N);
-      L.gate = take(p + "mlp.gate_proj.weight", {F, D}, N);
-      L.up = take(p + "mlp.up_proj.weight", {F, D}, N);
-      L.down = take(p + "mlp.down_proj.weight", {D, F}, N);
-      L.ln1 = take(p + "input_layernorm.weight", {D}, Z);
-      L.ln2 = take(p + "post_attention_layernorm.weight", {D}, Z);
-    }
-  };
   const std::string LM = PM + "language_model.";
   w->embed = take(LM + "embed_tokens.weight", {c.vocab, Dl}, N);
-  gemma(LM, w->llm, Dl, c.l_mlp);
+  BuildGemmaLayout(c, s, LM, c.l_width, c.l_mlp, w->llm);
   w->llm_norm = take(LM + "norm.weight", {Dl}, Z);
+}
+
+template <typename T> void BuildLayout(const Config& c, T* base, Weights<T>* w, std::vector<ParamEntry>* spec) {
+  SlabCarver<T> s{base, spec};
+  BuildVlmLayout(c, s, w);
+  const Init N = Init::Normal, Z = Init::Zero;
+  const int De = c.e_width;
   const std::string AE = "paligemma_with_expert.gemma_expert.model.";
-  gemma(AE, w->ae, De, c.e_mlp);
-  w->ae_norm = take(AE + "norm.weight", {De}, Z);
-  w->state_w = take("state_proj.weight", {De, c.state_dim}, N, true);
-  w->state_b = take("state_proj.bias", {De}, Z, true);
-  w->ain_w = take("action_in_proj.weight", {De, c.action_dim}, N, true);
-  w->ain_b = take("action_in_proj.bias", {De}, Z, true);
-  w->tin_w = take("action_time_mlp_in.weight", {De, 2 * De}, N, true);
-  w->tin_b = take("action_time_mlp_in.bias", {De}, Z, true);
-  w->tout_w = take("action_time_mlp_out.weight", {De, De}, N, true);
-  w->tout_b = take("action_time_mlp_out.bias", {De}, Z, true);
-  w->aout_w = take("action_out_proj.weight", {c.action_dim, De}, N, true);
-  w->aout_b = take("action_out_proj.bias", {c.action_dim}, Z, true);
+  BuildGemmaLayout(c, s, AE, De, c.e_mlp, w->ae);
+  w->ae_norm = s.take(AE + "norm.weight", {De}, Z);
+  w->state_w = s.take("state_proj.weight", {De, c.state_dim}, N, true);
+  w->state_b = s.take("state_proj.bias", {De}, Z, true);
+  w->ain_w = s.take("action_in_proj.weight", {De, c.action_dim}, N, true);
+  w->ain_b = s.take("action_in_proj.bias", {De}, Z, true);
+  w->tin_w = s.take("action_time_mlp_in.weight", {De, 2 * De}, N, true);
+  w->tin_b = s.take("action_time_mlp_in.bias", {De}, Z, true);
+  w->tout_w = s.take("action_time_mlp_out.weight", {De, De}, N, true);
+  w->tout_b = s.take("action_time_mlp_out.bias", {De}, Z, true);
+  w->aout_w = s.take("action_out_proj.weight", {c.action_dim, De}, N, true);
+  w->aout_b = s.take("action_out_proj.bias", {c.action_dim}, Z, true);
   // Zero-init: a pretrained pi0 checkpoint has no cfg_embedding, so zero keeps its behaviour until training moves it.
-  w->cfg = take("cfg_embedding.weight", {2, De}, Z, true);
+  w->cfg = s.take("cfg_embedding.weight", {2, De}, Z, true);
+}
+
+template <typename T> void InitParams(const std::vector<ParamEntry>& spec, uint64_t seed, T* params) {
+  Rng rng(seed);
+  for (const auto& e : spec) {
+    T* p = params + e.offset;
+    if (e.init == Init::Normal) {
+      double sd = 1.0 / std::sqrt((double)e.fan_in);
+      for (size_t i = 0; i < e.size; i++) p[i] = T(rng.normal() * sd);
+    } else {
+      std::fill(p, p + e.size, e.init == Init::One ? T(1) : T(0));
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -596,16 +483,7 @@ template <typename T> Pi0<T>::Pi0(const Config& cfg, uint64_t seed, bool fast, i
   v_.assign(n, T(0));
   BuildLayout<T>(cfg_, params_.data(), &w_, nullptr);
   BuildLayout<T>(cfg_, grads_.data(), &g_, nullptr);
-  Rng rng(seed);
-  for (const auto& e : spec_) {
-    T* p = params_.data() + e.offset;
-    if (e.init == Init::Normal) {
-      double sd = 1.0 / std::sqrt((double)e.fan_in);
-      for (size_t i = 0; i < e.size; i++) p[i] = T(rng.normal() * sd);
-    } else {
-      std::fill(p, p + e.size, e.init == Init::One ? T(1) : T(0));
-    }
-  }
+  InitParams(spec_, seed, params_.data());
   pool_ = std::make_unique<ThreadPool>(threads);
   exec_.fast = fast;
   exec_.pool = pool_.get();
@@ -940,15 +818,17 @@ static void AdamWRange(T* __restrict p, const T* __restrict g, T* __restrict m, 
   }
 }
 
-template <typename T> double Pi0<T>::optimizer_step(const AdamWConfig& o) {
+template <typename T>
+double AdamWStep(ThreadPool& pool, const std::vector<ParamEntry>& spec, T* params, const T* grads, T* m, T* v,
+                 size_t n, int64_t step, const AdamWConfig& o) {
   // Fixed chunks (not one per thread) so the norm's summation order, hence the result, is the same for any thread
   // count.
-  const size_t n = params_.size(), nchunks = 64, per = (n + nchunks - 1) / nchunks;
+  const size_t nchunks = 64, per = (n + nchunks - 1) / nchunks;
   std::vector<double> partial(nchunks, 0.0);
-  pool_->parallel_for(nchunks, [&](size_t lo, size_t hi) {
+  pool.parallel_for(nchunks, [&](size_t lo, size_t hi) {
     for (size_t ch = lo; ch < hi; ch++) {
       double ss = 0;
-      for (size_t i = ch * per; i < std::min(n, (ch + 1) * per); i++) ss += double(grads_[i]) * double(grads_[i]);
+      for (size_t i = ch * per; i < std::min(n, (ch + 1) * per); i++) ss += double(grads[i]) * double(grads[i]);
       partial[ch] = ss;
     }
   });
@@ -956,26 +836,28 @@ template <typename T> double Pi0<T>::optimizer_step(const AdamWConfig& o) {
   for (double x : partial) ss += x;
   const double norm = std::sqrt(ss) * std::fabs(o.grad_scale);
   const double clip = (o.clip_norm > 0 && norm > o.clip_norm) ? o.clip_norm / (norm + 1e-6) : 1.0;
-  step_++;
-  const double bc1 = 1.0 - std::pow(o.beta1, (double)step_), bc2 = 1.0 - std::pow(o.beta2, (double)step_);
+  const double bc1 = 1.0 - std::pow(o.beta1, (double)step), bc2 = 1.0 - std::pow(o.beta2, (double)step);
   const T gs = T(o.grad_scale * clip), b1 = T(o.beta1), b2 = T(o.beta2), eps = T(o.eps);
   const T ibc1 = T(1.0 / bc1), ibc2 = T(1.0 / bc2);
   // the same fixed chunks over the flat slab; each chunk walks the tensors it overlaps (their group and decay)
-  pool_->parallel_for(nchunks, [&](size_t clo, size_t chi) {
+  pool.parallel_for(nchunks, [&](size_t clo, size_t chi) {
     for (size_t ch = clo; ch < chi; ch++) {
       const size_t lo = ch * per, hi = std::min(n, (ch + 1) * per);
-      auto it = std::upper_bound(spec_.begin(), spec_.end(), lo,
+      auto it = std::upper_bound(spec.begin(), spec.end(), lo,
                                  [](size_t off, const ParamEntry& e) { return off < e.offset; });
-      for (--it; it != spec_.end() && it->offset < hi; ++it) {
+      for (--it; it != spec.end() && it->offset < hi; ++it) {
         const size_t a = std::max(lo, it->offset), b = std::min(hi, it->offset + it->size);
         const T lr = T(it->header ? o.lr_header : o.lr_model);
         const T wd = it->shape.size() >= 2 ? T(o.weight_decay) : T(0);  // no decay on norms and biases
-        AdamWRange(params_.data() + a, grads_.data() + a, m_.data() + a, v_.data() + a, b - a, lr, wd, gs, b1, b2,
-                   eps, ibc1, ibc2);
+        AdamWRange(params + a, grads + a, m + a, v + a, b - a, lr, wd, gs, b1, b2, eps, ibc1, ibc2);
       }
     }
   });
   return norm;
+}
+
+template <typename T> double Pi0<T>::optimizer_step(const AdamWConfig& o) {
+  return AdamWStep(*pool_, spec_, params_.data(), grads_.data(), m_.data(), v_.data(), params_.size(), ++step_, o);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1149,7 +1031,12 @@ void Pi0<T>::joint_velocity(const ObsInput& in, const std::vector<T>& x, double 
 
 #define RIPTIDE_PI0_INSTANTIATE(T)                                                                                 \
   template class Pi0<T>;                                                                                           \
+  template struct SlabCarver<T>;                                                                                   \
   template void BuildLayout<T>(const Config&, T*, Weights<T>*, std::vector<ParamEntry>*);                        \
+  template void BuildVlmLayout<T>(const Config&, SlabCarver<T>&, Weights<T>*);                                    \
+  template void InitParams<T>(const std::vector<ParamEntry>&, uint64_t, T*);                                      \
+  template double AdamWStep<T>(ThreadPool&, const std::vector<ParamEntry>&, T*, const T*, T*, T*, size_t, int64_t, \
+                               const AdamWConfig&);                                                               \
   template void StackForward<T>(const Exec&, const Config&, const std::vector<GemmaLayerW<T>>&, int, int,         \
                                 StackActs<T>&, KVCache<T>&, int, const uint8_t*, const T*, const T*, bool);       \
   template void StackBackward<T>(const Exec&, const Config&, const std::vector<GemmaLayerW<T>>&,                  \

@@ -62,7 +62,7 @@ template <typename T> struct Weights {
   T *proj_w, *proj_b;        // (Dl, Dv), (Dl)
   T* embed;                  // (V, Dl)
   std::vector<GemmaLayerW<T>> llm;
-  T* llm_norm;  // (Dl), unused by pi0 (kept for checkpoint parity)
+  T* llm_norm;  // (Dl), unused by pi0 (kept for checkpoint parity); the value model's final norm
   std::vector<GemmaLayerW<T>> ae;
   T* ae_norm;                    // (De)
   T *state_w, *state_b;          // (De, Ds), (De)
@@ -242,8 +242,28 @@ template <typename T> class Pi0 {
   SuffixActs<T> state_;               // sample(): the state-token pass that fills the cache row after the prefix
 };
 
-// ---- building blocks, exposed for the per-layer gradient checks (selftest.cc) ----
+// ---- building blocks, shared with the value model (value.h) and exposed for the gradient checks (selftest.cc) ----
+
+// Carves tensors off a parameter slab in order. base null: pointers come back null (a dry run that only sizes the
+// slab); spec null: nothing is recorded.
+template <typename T> struct SlabCarver {
+  T* base = nullptr;
+  std::vector<ParamEntry>* spec = nullptr;
+  size_t off = 0;
+  T* take(const std::string& name, std::vector<int> shape, Init init, bool header = false);
+};
+// PI0's whole layout: BuildVlmLayout, then the action expert and the header tensors.
 template <typename T> void BuildLayout(const Config& c, T* base, Weights<T>* w, std::vector<ParamEntry>* spec);
+// The PaliGemma part (vision tower, projector, embed_tokens, language-model layers, final norm) in PI0's names and
+// order, so a PI0 checkpoint's vision + language weights load by name into any model built on it.
+template <typename T> void BuildVlmLayout(const Config& c, SlabCarver<T>& s, Weights<T>* w);
+// Normal(0, 1/fan_in) / zero / one per the spec's init, from one splitmix64 stream seeded by `seed`.
+template <typename T> void InitParams(const std::vector<ParamEntry>& spec, uint64_t seed, T* params);
+// One AdamW step over a slab of n values described by spec (per-tensor lr group; weight decay on matrices only);
+// step is the step count including this one (bias correction). Returns the pre-clip global grad norm.
+template <typename T>
+double AdamWStep(ThreadPool& pool, const std::vector<ParamEntry>& spec, T* params, const T* grads, T* m, T* v,
+                 size_t n, int64_t step, const AdamWConfig& o);
 template <typename T>
 void StackForward(const Exec& ex, const Config& c, const std::vector<GemmaLayerW<T>>& W, int D, int F,
                   StackActs<T>& a, KVCache<T>& cache, int Tc, const uint8_t* mask, const T* cs, const T* sn,

@@ -12,6 +12,7 @@
 
 #include "pi0/layers.h"
 #include "pi0/model.h"
+#include "pi0/value.h"
 
 namespace riptide::pi0 {
 namespace {
@@ -438,6 +439,51 @@ double CheckModel(TestRng& rng, const Config& c) {
   std::vector<Tensor> ts;
   for (const auto& e : model.spec()) ts.push_back({p + e.offset, grads.data() + e.offset, e.size});
   return FiniteDiff(f, ts, rng, 3);
+}
+
+// The value model in double: every parameter tensor (vision, projector, embeddings, LLM stack and norm, state_proj,
+// readout, head), CE plus the MSE term, per-sample weights, a masked camera and prompt padding.
+double CheckValueModel(TestRng& rng, const Config& c, int bins) {
+  ValueModel<double> model(c, bins, rng.next(), false, 1);
+  const size_t n = model.num_params();
+  double* p = model.params();
+  for (const auto& e : model.spec())
+    if (e.init != Init::Normal)
+      for (size_t i = 0; i < e.size; i++) p[e.offset + i] += 0.3 * rng.normal();
+  const int B = 3, C = c.num_cameras, Lt = c.max_token_len;
+  auto images = rng.vec<float>((size_t)B * C * c.image_size * c.image_size * 3, 0.5);
+  std::vector<uint8_t> image_mask(B * C, 1), token_mask(B * Lt, 1);
+  image_mask[1 * C + C - 1] = 0;
+  for (int t = Lt / 2; t < Lt; t++) token_mask[0 * Lt + t] = 0;
+  std::vector<int32_t> tokens(B * Lt), bins_in{0, bins / 2, bins - 1};
+  for (auto& t : tokens) t = rng.below(c.vocab);
+  auto state = rng.vec<float>((size_t)B * c.state_dim);
+  std::vector<float> weights{1.0f, 0.4f, 0.7f}, target{-0.9f, -0.45f, -0.05f};
+  ValueLossInput in;
+  in.B = B;
+  in.images = images.data();
+  in.image_mask = image_mask.data();
+  in.tokens = tokens.data();
+  in.token_mask = token_mask.data();
+  in.state = state.data();
+  in.target_bin = bins_in.data();
+  in.weights = weights.data();
+  in.target_value = target.data();
+  in.mse_weight = 0.8;
+  in.backward = true;
+  model.zero_grad();
+  model.loss(in);
+  std::vector<double> grads(model.grads(), model.grads() + n);
+  in.backward = false;
+  auto f = [&] { return model.loss(in).loss; };
+  std::vector<Tensor> ts;
+  for (const auto& e : model.spec()) ts.push_back({p + e.offset, grads.data() + e.offset, e.size});
+  return FiniteDiff(f, ts, rng, 8);
+}
+
+double ValueGradCheck(uint64_t seed, const std::string& config_json, int bins) {
+  TestRng rng(seed);
+  return CheckValueModel(rng, config_json.empty() ? SmallTestConfig(1, 2) : ParseConfig(config_json), bins);
 }
 
 std::vector<std::string> GradCheckNames() {

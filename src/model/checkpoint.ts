@@ -1,7 +1,8 @@
 // A checkpoint is a folder:
 //   model.safetensors      weights by lerobot/openpi key (F32, or BF16 for export)
 //   optimizer.safetensors  AdamW state: adam.m, adam.v as flat F32 [N]; step in the metadata
-//   config.json            the model preset
+//   config.json            the model preset; a value-model checkpoint adds "value_bins" (its number of bins), which
+//                          is how PI0 and value checkpoints tell each other apart
 //   norm_stats.json        openpi format, when the trainer has stats
 //   trainer_state.json     free-form JSON from the trainer (step, sampler state, rng state, ...)
 // Saving writes everything into `<dir>.tmp-<pid>` and then swaps it in with renames; the previous checkpoint is
@@ -26,6 +27,9 @@ export const CHECKPOINT_FILES = {
   ema: 'ema.safetensors',
 } as const;
 
+/** The config.json field that marks a value-model checkpoint (cpp/pi0/value.h) and holds its number of bins. */
+export const VALUE_BINS_FIELD = 'value_bins';
+
 const ADAM_M = 'adam.m';
 const ADAM_V = 'adam.v';
 const OPTIMIZER_FORMAT = 'riptide-adamw-v1';
@@ -47,6 +51,7 @@ export interface CheckpointContents {
   trainerState?: unknown; // JSON-serialisable; omitted/undefined = no trainer_state.json
   dtype?: SafetensorsWriteDtype; // weights dtype, default F32 (exact round-trip)
   ema?: Float32Array | null; // EMA of the weights, same layout as params
+  valueBins?: number; // a value model's bins: config.json gets "value_bins"; omitted for a PI0 policy
 }
 
 export function saveCheckpoint(dir: string, c: CheckpointContents): void {
@@ -80,7 +85,8 @@ export function saveCheckpoint(dir: string, c: CheckpointContents): void {
       );
     }
     if (c.ema) saveWeights(path.join(tmp, CHECKPOINT_FILES.ema), c.spec, c.ema, { metadata: { 'riptide.preset': c.config.name, 'riptide.kind': 'ema' } });
-    writeFileAtomic(path.join(tmp, CHECKPOINT_FILES.config), `${JSON.stringify(c.config, null, 2)}\n`);
+    const configJson = c.valueBins === undefined ? c.config : { ...c.config, [VALUE_BINS_FIELD]: c.valueBins };
+    writeFileAtomic(path.join(tmp, CHECKPOINT_FILES.config), `${JSON.stringify(configJson, null, 2)}\n`);
     if (c.normStats) writeFileAtomic(path.join(tmp, CHECKPOINT_FILES.normStats), normStatsJson(c.normStats));
     if (c.trainerState !== undefined) {
       let text: string;
@@ -121,6 +127,7 @@ export interface CheckpointTarget {
   params: Float32Array;
   adamM?: Float32Array; // filled from optimizer.safetensors when given
   adamV?: Float32Array;
+  valueBins?: number; // set for a value model: the checkpoint must be a value checkpoint with these bins
 }
 
 export interface LoadCheckpointOptions {
@@ -130,6 +137,7 @@ export interface LoadCheckpointOptions {
 export interface LoadedCheckpoint {
   dir: string;
   config: Pi0Config;
+  valueBins: number | null; // a value-model checkpoint's bins; null for a PI0 policy
   step: number | null; // optimizer step, null without optimizer state
   normStats: NormStats | null;
   trainerState: unknown; // null when there is no trainer_state.json
@@ -165,13 +173,54 @@ function checkDir(dir: string): void {
   );
 }
 
-/** The preset stored in a checkpoint (to create a model that fits it). */
-export function readCheckpointConfig(dir: string): Pi0Config {
+/** What config.json says a checkpoint is: its preset, and its bins when it is a value model. */
+export interface CheckpointHeader {
+  file: string; // the config.json path
+  config: Pi0Config;
+  valueBins: number | null;
+}
+
+export function readCheckpointHeader(dir: string): CheckpointHeader {
   const abs = path.resolve(dir);
   checkDir(abs);
   const file = path.join(abs, CHECKPOINT_FILES.config);
   if (!existsSync(file)) missingFile(abs, CHECKPOINT_FILES.config, 'save the checkpoint again, or copy the preset JSON it was trained with (configs/model/<preset>.json) into the folder as config.json.');
-  return parsePi0Config(readJson(file), file);
+  const json = readJson(file);
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || !(VALUE_BINS_FIELD in json)) {
+    return { file, config: parsePi0Config(json, file), valueBins: null };
+  }
+  const { [VALUE_BINS_FIELD]: bins, ...preset } = json as Record<string, unknown>;
+  if (typeof bins !== 'number' || !Number.isInteger(bins) || bins < 2) {
+    throw new ModelFileError(file, VALUE_BINS_FIELD, `is ${JSON.stringify(bins)}, expected an integer >= 2`, 'set it to the number of bins the value model was saved with (201 by default).');
+  }
+  return { file, config: parsePi0Config(preset, file), valueBins: bins };
+}
+
+/** The preset stored in a PI0 policy checkpoint (to create a model that fits it); refuses a value checkpoint. */
+export function readCheckpointConfig(dir: string): Pi0Config {
+  const h = readCheckpointHeader(dir);
+  checkKind(h, dir, 'pi0');
+  return h.config;
+}
+
+/** The preset and bins stored in a value-model checkpoint; refuses a PI0 policy checkpoint. */
+export function readValueCheckpointConfig(dir: string): { config: Pi0Config; bins: number } {
+  const h = readCheckpointHeader(dir);
+  checkKind(h, dir, 'value');
+  return { config: h.config, bins: h.valueBins! };
+}
+
+// Refuses a checkpoint of the other kind, and a value checkpoint whose bins differ from `bins` (when given).
+function checkKind(h: CheckpointHeader, dir: string, want: 'pi0' | 'value', bins?: number): void {
+  if (want === 'pi0' && h.valueBins !== null) {
+    throw new ModelFileError(h.file, VALUE_BINS_FIELD, `is ${h.valueBins}: this is a value-model checkpoint, not a PI0 policy`, `load it with ValueModel.fromCheckpoint('${dir}') (src/model/value.ts), or pass a PI0 policy checkpoint.`);
+  }
+  if (want === 'value' && h.valueBins === null) {
+    throw new ModelFileError(h.file, VALUE_BINS_FIELD, 'is missing: this is a PI0 policy checkpoint, not a value model', `load it with Pi0Policy.fromCheckpoint('${dir}'), or start a value model from its vision + language weights with ValueModel.initFromPi0('${dir}').`);
+  }
+  if (want === 'value' && bins !== undefined && h.valueBins !== bins) {
+    throw new ModelFileError(h.file, VALUE_BINS_FIELD, `is ${h.valueBins} in the checkpoint but ${bins} in the model`, `create the model from the checkpoint (ValueModel.fromCheckpoint('${dir}')), or load a checkpoint with ${bins} bins.`);
+  }
 }
 
 /**
@@ -180,7 +229,9 @@ export function readCheckpointConfig(dir: string): Pi0Config {
  */
 export function loadCheckpoint(dir: string, target?: CheckpointTarget, opts: LoadCheckpointOptions = {}): LoadedCheckpoint {
   const abs = path.resolve(dir);
-  const config = readCheckpointConfig(abs);
+  const header = readCheckpointHeader(abs);
+  if (target) checkKind(header, dir, target.valueBins === undefined ? 'pi0' : 'value', target.valueBins);
+  const { config, valueBins } = header;
   const warnings: string[] = [];
   const modelFile = path.join(abs, CHECKPOINT_FILES.model);
   if (!existsSync(modelFile)) missingFile(abs, CHECKPOINT_FILES.model, 'the save did not finish: use an earlier checkpoint.');
@@ -192,7 +243,7 @@ export function loadCheckpoint(dir: string, target?: CheckpointTarget, opts: Loa
         path.join(abs, CHECKPOINT_FILES.config),
         d.field,
         `is ${JSON.stringify(d.a)} in the checkpoint but ${JSON.stringify(d.b)} in the model ('${target.config.name}')`,
-        `create the model from the checkpoint's config (Pi0Policy.fromCheckpoint('${dir}')), or load a checkpoint of preset '${target.config.name}'.`,
+        `create the model from the checkpoint's config (${target.valueBins === undefined ? 'Pi0Policy' : 'ValueModel'}.fromCheckpoint('${dir}')), or load a checkpoint of preset '${target.config.name}'.`,
       );
     }
     warnings.push(...loadWeights(modelFile, target.spec, target.params).warnings);
@@ -220,7 +271,7 @@ export function loadCheckpoint(dir: string, target?: CheckpointTarget, opts: Loa
     ema = new Float32Array(target.params.length);
     loadWeights(emaFile, target.spec, ema);
   }
-  return { dir: abs, config, step, normStats, trainerState, ema, warnings };
+  return { dir: abs, config, valueBins, step, normStats, trainerState, ema, warnings };
 }
 
 function readOptimizer(file: string, target: CheckpointTarget | undefined): number {

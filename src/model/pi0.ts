@@ -4,7 +4,7 @@ import { native } from '../native.ts';
 import { loadPi0Config, pi0Sizes, type Pi0Config, type Pi0Sizes } from './config.ts';
 import { loadCheckpoint, readCheckpointConfig, saveCheckpoint, type LoadCheckpointOptions, type LoadedCheckpoint } from './checkpoint.ts';
 import { ModelInputError } from './errors.ts';
-import type { AdamWOptions, LossBatch, LossResult, NativePi0Model, ParamEntry, SampleBatch } from './native-types.ts';
+import type { AdamWOptions, LossBatch, LossResult, NativePi0Model, ObsBatch, ParamEntry, SampleBatch } from './native-types.ts';
 import type { NormStats } from './norm-stats.ts';
 import type { SafetensorsWriteDtype } from './safetensors.ts';
 import { loadWeights } from './weights.ts';
@@ -43,7 +43,7 @@ export function hasNativePi0(): boolean {
 
 type Sized = { length: number } | undefined;
 
-function expectLen(field: string, a: Sized, want: number, what: string, required: boolean): void {
+export function expectLen(field: string, a: Sized, want: number, what: string, required: boolean): void {
   if (a === undefined) {
     if (required) throw new ModelInputError(field, 'is missing', `pass ${what} (${want} values).`);
     return;
@@ -51,7 +51,8 @@ function expectLen(field: string, a: Sized, want: number, what: string, required
   if (a.length !== want) throw new ModelInputError(field, `has ${a.length} values, expected ${want} = ${what}`, 'size the buffer from the model preset (pi0Sizes).');
 }
 
-function checkCommon(kind: string, b: LossBatch | SampleBatch, c: Pi0Config): void {
+/** Check the observation fields of a batch against a preset; `kind` prefixes the field in errors. */
+export function validateObsBatch(kind: string, b: ObsBatch, c: Pi0Config): void {
   const B = b.batch;
   if (!Number.isInteger(B) || B < 1) throw new ModelInputError(`${kind}.batch`, `is ${B}`, 'pass a positive integer batch size.');
   const S = c.image_size;
@@ -71,7 +72,7 @@ function checkCommon(kind: string, b: LossBatch | SampleBatch, c: Pi0Config): vo
 
 /** Check a LossBatch against a preset; throws a ModelInputError naming the field. */
 export function validateLossBatch(b: LossBatch, c: Pi0Config): void {
-  checkCommon('LossBatch', b, c);
+  validateObsBatch('LossBatch', b, c);
   const { batch: B } = b;
   const HA = c.action_horizon * c.action_dim;
   expectLen('LossBatch.actions', b.actions, B * HA, `B*H*A (${B}*${c.action_horizon}*${c.action_dim})`, true);
@@ -88,7 +89,7 @@ export function validateLossBatch(b: LossBatch, c: Pi0Config): void {
 
 /** Check a SampleBatch against a preset; throws a ModelInputError naming the field. */
 export function validateSampleBatch(b: SampleBatch, c: Pi0Config): void {
-  checkCommon('SampleBatch', b, c);
+  validateObsBatch('SampleBatch', b, c);
   expectLen('SampleBatch.noise', b.noise, b.batch * c.action_horizon * c.action_dim, 'B*H*A', true);
   if (b.numSteps !== undefined && !(Number.isInteger(b.numSteps) && b.numSteps >= 1)) {
     throw new ModelInputError('SampleBatch.numSteps', `is ${b.numSteps}`, 'pass a positive integer (PI0 uses 10).');

@@ -102,6 +102,8 @@ export interface Pi0SelfTest {
   fastCheckNames: string[];
   gradCheck(name: string, seed: number, configJson?: string): number;
   fastCheck(name: string, seed: number): number;
+  // the value model (cpp/pi0/value.h); default: a small built-in config with 7 bins
+  valueGradCheck(seed: number, configJson?: string, bins?: number): number;
   sampleCompare(
     configJson: string,
     seed: number,

@@ -144,7 +144,7 @@ export class SftTrainer {
       numParallelEnvs: c.eval.num_parallel_envs,
       envActors: c.eval.env_actors,
       image: { width: data.width, height: data.height },
-      executeSteps: Math.min(50, this.#horizon),
+      executeSteps: Math.min(c.eval.execute_steps ?? 50, this.#horizon),
       policy: { checkpoint: dir, cfgScale: c.eval.cfg_scale, threads: c.runtime.threads ?? undefined },
     });
     try {

@@ -82,6 +82,19 @@ function buildProgram(): Command {
       await sftCommand({ config: opts.config, overrides });
     });
 
+  program
+    .command('export <checkpoint>')
+    .description('a checkpoint to ship: weights only (no Adam state), optionally the EMA weights, optionally BF16 (half the size)')
+    .requiredOption('--out <dir>', 'new checkpoint folder (must not exist)')
+    .option('--dtype <dtype>', 'weights dtype: f32 (exact) or bf16', 'f32')
+    .option('--ema', 'export the EMA weights (ema.safetensors) instead of the trained ones')
+    .action(async (from: string, opts) => {
+      const dtype = String(opts.dtype).toUpperCase();
+      if (dtype !== 'F32' && dtype !== 'BF16') throw new RiptideError(`--dtype ${opts.dtype}: must be f32 or bf16`);
+      const { exportCheckpoint } = await import('./export.ts');
+      exportCheckpoint({ from, out: opts.out, dtype, ema: opts.ema === true });
+    });
+
   const demos = program.command('demos').description('demonstrations in LIBERO HDF5 files');
   demos
     .command('collect [tasks...]')

@@ -36,6 +36,7 @@ export const SftConfigSchema = z
       freq: int(0).default(500).describe('evaluate in the simulator every N steps (and at the end); 0 = never'),
       init_states: int(1).nullable().default(null).describe('held-out init states per task; null = the whole test split'),
       cfg_scale: num().min(0, { error: 'must be >= 0' }).default(1).describe('evaluation sampling guidance'),
+      execute_steps: int(1).nullable().default(null).describe('actions executed per chunk before replanning; null = the action horizon, at most 50'),
       num_parallel_envs: int(1).default(2).describe('envs per task during evaluation'),
       env_actors: int(1).default(2).describe('env worker threads during evaluation'),
     }),

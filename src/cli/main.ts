@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 
 import { RiptideError } from '../errors.ts';
+import { recapConfigHelp } from '../config/recap-config.ts';
 import { sftConfigHelp } from '../config/sft-config.ts';
 import { trainConfigHelp } from '../config/train-config.ts';
 import { loadPi0Config } from '../model/config.ts';
@@ -80,6 +81,56 @@ function buildProgram(): Command {
     .action(async (overrides: string[], opts) => {
       const { sftCommand } = await import('./train.ts');
       await sftCommand({ config: opts.config, overrides });
+    });
+
+  const recap = program
+    .command('recap')
+    .description('RECAP: rollouts to datasets, a value model, advantage-conditioned policy fine-tuning, in rounds')
+    .addHelpText('after', () => `\nEvery subcommand takes --config <file> and key=value overrides, e.g. rounds=2 value.pretrain_steps=100.\nConfig keys (default) and what they do:\n${recapConfigHelp()}`);
+  const recapCommand = (name: string, description: string) =>
+    recap
+      .command(`${name} [overrides...]`)
+      .description(description)
+      .option('--config <file>', 'YAML config (e.g. configs/recap.yaml)')
+      .addHelpText('after', () => '\nConfig keys: riptide recap --help');
+  recapCommand('collect', 'run the policy on the tasks and write every episode (successes and failures) as LIBERO HDF5 with rewards and a success attr')
+    .option('--policy <dir>', 'policy checkpoint (default: policy.checkpoint)')
+    .option('--out <dir>', 'output folder (default: <output_dir>/rollouts)')
+    .option('--round <n>', 'seeds the rollouts: each round draws other init states and noise', '1')
+    .action(async (overrides: string[], opts) => {
+      const { recapCollect } = await import('./recap.ts');
+      await recapCollect({ config: opts.config, overrides, policy: opts.policy, out: opts.out, round: positiveInt(opts.round, '--round') });
+    });
+  recapCommand('value', 'train the value model: pretrain on the demos, or fine-tune the pretrained one on demos + rollouts')
+    .requiredOption('--stage <stage>', 'pretrain or finetune')
+    .option('--from <dir>', 'finetune: the pretrained value checkpoint or run folder (default: <output_dir>/value_pretrain)')
+    .option('--rollouts <dirs...>', 'finetune: rollout folders (default: <output_dir>/rollouts when it exists)')
+    .option('--out <dir>', 'run folder (default: <output_dir>/value_pretrain or <output_dir>/value)')
+    .action(async (overrides: string[], opts) => {
+      const { recapValue } = await import('./recap.ts');
+      await recapValue({ config: opts.config, overrides, stage: opts.stage, from: opts.from, rollouts: opts.rollouts, out: opts.out });
+    });
+  recapCommand('advantage', 'V for every frame of the demos and rollouts, n-step advantages, their percentiles and the threshold epsilon')
+    .option('--value <dir>', 'value checkpoint or run folder (default: <output_dir>/value, else <output_dir>/value_pretrain)')
+    .option('--rollouts <dirs...>', 'rollout folders (default: <output_dir>/rollouts when it exists)')
+    .option('--out <dir>', 'output folder (default: <output_dir>/advantages)')
+    .action(async (overrides: string[], opts) => {
+      const { recapAdvantage } = await import('./recap.ts');
+      await recapAdvantage({ config: opts.config, overrides, value: opts.value, rollouts: opts.rollouts, out: opts.out });
+    });
+  recapCommand('finetune', 'fine-tune the SFT policy on the advantage folder\'s datasets, positive windows (A > epsilon) conditional')
+    .option('--advantages <dir>', 'advantage folder (default: <output_dir>/advantages)')
+    .option('--out <dir>', 'run folder (default: <output_dir>/policy)')
+    .action(async (overrides: string[], opts) => {
+      const { recapFinetune } = await import('./recap.ts');
+      await recapFinetune({ config: opts.config, overrides, advantages: opts.advantages, out: opts.out });
+    });
+  recapCommand('run', 'the loop: value pretrain, then rounds of collect -> value -> advantage -> policy, each evaluated at every eval.cfg_scales')
+    .option('--resume', 'continue the run in output_dir, skipping finished sub-stages')
+    .option('--stop-after <stage>', 'stop once this sub-stage has finished (e.g. value_pretrain, round_1/collect)')
+    .action(async (overrides: string[], opts) => {
+      const { recapRun } = await import('./recap.ts');
+      await recapRun({ config: opts.config, overrides, resume: opts.resume === true, stopAfter: opts.stopAfter });
     });
 
   program

@@ -28,7 +28,7 @@ function checkAgainstModel(c: TrainConfig, file: string): void {
 }
 
 /** Log lines on stdout and one progress line per phase on stderr; endBar closes the open one. */
-function consoleHooks(): TrainHooks & { endBar(): void } {
+export function consoleHooks(): TrainHooks & { endBar(): void } {
   let bar: ProgressLine | null = null;
   let barLabel = '';
   const endBar = () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { RiptideError } from '../errors.ts';
 import { Rng } from '../rng.ts';
-import { ROBOT_STATE } from '../sim/vec-env.ts';
+import { ROBOT_STATE, type VecEnv } from '../sim/vec-env.ts';
 import { TaskExpert } from '../tasks/experts/index.ts';
 import { TaskEnv, WAIT_STEPS } from '../tasks/task-env.ts';
 import { openTask, taskInitStates, type Task } from '../tasks/task.ts';
@@ -122,8 +122,8 @@ export function taskMeta(task: Task, image: number): LiberoMeta {
   };
 }
 
-/** One episode's recording (grows by one step per control step). */
-class EpisodeRecorder {
+/** One episode's recording (grows by one step per control step); RECAP's rollout collection records with it too. */
+export class EpisodeRecorder {
   readonly states: Float64Array[] = [];
   readonly robot: Float64Array[] = [];
   readonly actions: Float32Array[] = [];
@@ -133,7 +133,21 @@ class EpisodeRecorder {
     return this.actions.length;
   }
 
-  toDemo(size: number, modelFile: string, extraAttrs: LiberoDemo['extraAttrs']): LiberoDemo {
+  /** Records env k's observation before its next action: flat MuJoCo state, robot obs (k's row of `robot`, as
+   *  vec.robotState wrote it) and both cameras as raw OpenGL rows (the file's 'opengl' convention). */
+  observe(vec: VecEnv, k: number, robot: Float64Array, size: number): void {
+    this.states.push(vec.getState(k));
+    this.robot.push(robot.slice(k * ROBOT_STATE.size, (k + 1) * ROBOT_STATE.size));
+    const [agent, wrist] = CAMERAS.map((c) => {
+      const img = new Uint8Array(size * size * 3);
+      vec.render(k, c, img);
+      return img;
+    });
+    this.frames.push([agent, wrist]);
+  }
+
+  /** The recording as a LIBERO demo; a failed episode (success false) has no reward, only the last step's done. */
+  toDemo(size: number, modelFile: string, extraAttrs: LiberoDemo['extraAttrs'], success = true): LiberoDemo {
     const T = this.length;
     const N = this.states[0].length;
     const frame = size * size * 3;
@@ -164,7 +178,7 @@ class EpisodeRecorder {
           o.set(pick(t, R.eefPos, 3), 2);
           o.set(pick(t, R.eefQuat, 4), 5);
         }),
-        rewards: last(T),
+        rewards: success ? last(T) : new Uint8Array(T),
         dones: last(T),
         'obs/agentview_rgb': images(0),
         'obs/eye_in_hand_rgb': images(1),
@@ -225,17 +239,7 @@ export async function collectTaskDemos(job: CollectTaskJob, onProgress?: (p: Col
         const live = Array.from({ length: n }, (_, k) => k).filter((k) => active[k]);
         if (live.length === 0) break;
         vec.robotState(robot);
-        for (const k of live) {
-          const rec = recs[k];
-          rec.states.push(vec.getState(k));
-          rec.robot.push(robot.slice(k * ROBOT_STATE.size, (k + 1) * ROBOT_STATE.size));
-          const cams = CAMERAS.map((c) => {
-            const img = new Uint8Array(size * size * 3);
-            vec.render(k, c, img); // raw OpenGL rows: the file's 'opengl' convention
-            return img;
-          });
-          rec.frames.push([cams[0], cams[1]]);
-        }
+        for (const k of live) recs[k].observe(vec, k, robot, size);
         const going = expert.act(live, actions);
         live.forEach((k, i) => {
           if (!going[i] && planEnded[k] < 0) planEnded[k] = t;

@@ -33,6 +33,9 @@ export const WINDOW_MODES: readonly WindowMode[] = ['pad', 'fit', 'random'];
 /** PI0's action horizon: the window length. */
 export const ACTION_HORIZON = 50;
 
+/** The demo attr that marks a failed episode (0); RECAP's collector writes it on every rollout. */
+export const SUCCESS_ATTR = 'success';
+
 /** Samples one demo of `steps` usable steps gives per epoch in `mode`. */
 export function windowCount(steps: number, mode: WindowMode, horizon = ACTION_HORIZON): number {
   if (steps <= 0) return 0;
@@ -70,6 +73,8 @@ export interface DemoEntry {
   /** (T, 8): eef pos, eef axis-angle, finger qpos. */
   states: Float64Array;
   prompt: string;
+  /** The demo attr `success` (RECAP's rollouts are 0 or 1); a demo without it counts as a success (OpenTau's rule). */
+  success: boolean;
 }
 
 /** B samples, raw (unnormalised): the trainer normalises with the norm stats and resizes the images. */
@@ -148,7 +153,8 @@ export class DemoDataset {
       const shift = (opts.obsTiming ?? f.meta.obsTiming) === 'after_action' ? 1 : 0;
       const prompt = promptOf(f);
       for (const demo of f.demos) {
-        this.demos.push({ file: fi, demo, steps: Math.max(0, demo.length - shift), shift, actions: demo.actions(), states: demo.policyStates(), prompt });
+        const success = demo.attr(SUCCESS_ATTR)?.value !== 0;
+        this.demos.push({ file: fi, demo, steps: Math.max(0, demo.length - shift), shift, actions: demo.actions(), states: demo.policyStates(), prompt, success });
       }
     });
     const first = this.demos[0]?.demo;
@@ -220,6 +226,13 @@ export class DemoDataset {
       if (n < batchSize && opts.dropLast) return;
       yield all.subarray(2 * i, 2 * (i + n));
     }
+  }
+
+  /** Batches of epoch 0, 1, ... without end; a short last batch is dropped when the data holds a full batch. */
+  *stream(batchSize: number): Generator<{ refs: Int32Array; epoch: number }, never> {
+    if (this.size === 0) throw new DemoFileError('no samples to draw batches from');
+    const dropLast = this.size >= batchSize;
+    for (let epoch = 0; ; epoch++) for (const refs of this.batches(epoch, batchSize, { dropLast })) yield { refs, epoch };
   }
 
   allocBatch(B: number): DemoBatch {

@@ -48,8 +48,8 @@ export interface UpdatePlan {
   emaDecay?: number;
   /** Seeds window order, noise and time. */
   seed?: number;
-  /** Share of windows trained with the unconditional indicator (cfg index 0) instead of the positive one, so that
-   *  inference can guide with cfg_scale > 1 (the pi*0.6 recipe); default 0. */
+  /** Share of positive windows trained with the unconditional indicator (cfg index 0) instead of the positive one,
+   *  so that inference can guide with cfg_scale > 1 (the pi*0.6 recipe); default 0. */
   indicatorDropout?: number;
 }
 
@@ -85,6 +85,8 @@ interface WindowRow {
   valid: number;
   /** Conditional-branch weight. */
   weight: number;
+  /** false: the window trains the unconditional indicator only (RECAP's non-positive advantage); default true. */
+  positive?: boolean;
 }
 
 type Progress = (done: number, total: number) => void;
@@ -158,9 +160,14 @@ export class LearnerActor {
 
   /**
    * One update on demo windows (SFT): `task` indexes the learner's languages, images are both cameras as the policy
-   * sees them at the learner's image size, actions hold `horizon` raw actions per row with a pad mask.
+   * sees them at the learner's image size, actions hold `horizon` raw actions per row with a pad mask. `positive`
+   * (RECAP) flags each row: 0 trains it unconditional only; absent, every row is positive.
    */
-  async trainRows(batch: { size: number; horizon: number; task: Int32Array; state: Float32Array; images: Uint8Array; actions: Float32Array; actionIsPad: Uint8Array }, plan: UpdatePlan = {}, onProgress?: Progress): Promise<UpdateResult> {
+  async trainRows(
+    batch: { size: number; horizon: number; task: Int32Array; state: Float32Array; images: Uint8Array; actions: Float32Array; actionIsPad: Uint8Array; positive?: Uint8Array },
+    plan: UpdatePlan = {},
+    onProgress?: Progress,
+  ): Promise<UpdateResult> {
     const ib = imageBytes(this.#setup.settings);
     const T = batch.horizon;
     const rows: WindowRow[] = Array.from({ length: batch.size }, (_, b) => {
@@ -173,6 +180,7 @@ export class LearnerActor {
         actions: batch.actions.subarray(b * T * ACTION_DIM, (b * T + valid) * ACTION_DIM),
         valid: Math.min(valid, this.policy.config.action_horizon),
         weight: 1,
+        positive: batch.positive ? batch.positive[b] !== 0 : undefined,
       };
     });
     return this.#train(rows, plan, onProgress);
@@ -188,7 +196,7 @@ export class LearnerActor {
     const batches: LossBatch[] = [];
     for (let i = 0; i < rows.length; i += micro) {
       const chunk = rows.slice(i, i + micro);
-      const positive = Uint8Array.from(chunk, () => (dropout > 0 && rng.uniform() < dropout ? 0 : 1));
+      const positive = Uint8Array.from(chunk, (r) => (r.positive === false || (dropout > 0 && rng.uniform() < dropout) ? 0 : 1));
       batches.push(this.#lossBatch(chunk, positive, (seed + 7919 * (i + 1)) >>> 0, plan.uncondWeight ?? 0));
     }
     const per = plan.accumulation && plan.accumulation > 0 ? plan.accumulation : batches.length;

@@ -10,15 +10,18 @@ export interface ReturnSpec {
   bins: number; // >= 2 (201)
 }
 
-/** Refuses a spec where an episode of up to maxLength frames could land outside the bins (OpenTau's 400 vs -1000 trap). */
-export function checkReturnSpec(s: ReturnSpec, maxLength: number, where: string): void {
-  if (!(s.cNeg <= 0)) throw new RiptideError(`${where}: c_neg is ${s.cNeg}; it must be <= 0 (a penalty for failure)`);
-  if (!(Number.isInteger(s.bins) && s.bins >= 2)) throw new RiptideError(`${where}: bins is ${s.bins}; it must be an integer >= 2 (OpenTau uses 201)`);
+/**
+ * Refuses a spec where an episode of up to maxLength frames could land outside the bins (OpenTau's 400 vs -1000 trap).
+ * `key` prefixes the field names in the message (e.g. 'value.' names the config keys value.normalizer, ...).
+ */
+export function checkReturnSpec(s: ReturnSpec, maxLength: number, where: string, key = ''): void {
+  if (!(s.cNeg <= 0)) throw new RiptideError(`${where}: ${key}c_neg is ${s.cNeg}; it must be <= 0 (a penalty for failure)`);
+  if (!(Number.isInteger(s.bins) && s.bins >= 2)) throw new RiptideError(`${where}: ${key}bins is ${s.bins}; it must be an integer >= 2 (OpenTau uses 201)`);
   const need = maxLength - 1 - s.cNeg;
   if (!(s.normalizer >= need)) {
     throw new RiptideError(
-      `${where}: normalizer ${s.normalizer} puts a failed episode of ${maxLength} steps at ${((-(maxLength - 1) + s.cNeg) / s.normalizer).toFixed(3)}, below the lowest bin (-1); ` +
-        `set it to at least ${need} (= max episode length - 1 - c_neg)`,
+      `${where}: ${key}normalizer ${s.normalizer} puts a failed episode of ${maxLength} steps at ${((-(maxLength - 1) + s.cNeg) / s.normalizer).toFixed(3)}, below the lowest bin (-1); ` +
+        `set it to at least ${need} (= max episode length - 1 - ${key}c_neg)`,
     );
   }
 }

@@ -86,15 +86,36 @@ function buildProgram(): Command {
   const recap = program
     .command('recap')
     .description('RECAP: rollouts to datasets, a value model, advantage-conditioned policy fine-tuning, in rounds')
-    .addHelpText('after', () => `\nEvery subcommand takes --config <file> and key=value overrides, e.g. rounds=2 value.pretrain_steps=100.\nConfig keys (default) and what they do:\n${recapConfigHelp()}`);
-  const recapCommand = (name: string, description: string) =>
+    .addHelpText(
+      'after',
+      () =>
+        '\nStart with `riptide recap run --config configs/recap.yaml` (the whole loop; `--resume` continues it after an interruption);' +
+        '\nthe other subcommands run one stage by hand, into <output_dir>/{rollouts,value_pretrain,value,advantages,policy}.' +
+        '\nEvery subcommand takes --config <file> and key=value overrides, e.g. rounds=2 value.pretrain_steps=100.' +
+        `\nConfig keys (default) and what they do:\n${recapConfigHelp()}`,
+    );
+  /** A recap subcommand; `more` goes into its --help before the pointer to the config keys. */
+  const recapCommand = (name: string, description: string, more = '') =>
     recap
       .command(`${name} [overrides...]`)
       .description(description)
       .option('--config <file>', 'YAML config (e.g. configs/recap.yaml)')
-      .addHelpText('after', () => '\nConfig keys: riptide recap --help');
+      .addHelpText('after', `${more}\nConfig keys: riptide recap --help`);
+  recapCommand(
+    'run',
+    'the loop: value pretrain, then rounds of collect -> value -> advantage -> policy, each evaluated at every eval.cfg_scales',
+    '\nSub-stages, in order: value_pretrain, round_0/eval (the SFT start), then per round k: round_k/collect, round_k/value,' +
+      '\nround_k/advantage, round_k/policy, round_k/eval. Under output_dir: value_pretrain/, round_<k>/{rollouts,value,advantages,policy}/,' +
+      '\nrecap_state.json (the finished sub-stages), metrics.json, recap.html and recap_success.png (success per round and cfg scale).',
+  )
+    .option('--resume', 'continue the run in output_dir: finished sub-stages are skipped, an unfinished one starts over')
+    .option('--stop-after <stage>', 'stop once this sub-stage has finished (e.g. value_pretrain, round_1/collect)')
+    .action(async (overrides: string[], opts) => {
+      const { recapRun } = await import('./recap.ts');
+      await recapRun({ config: opts.config, overrides, resume: opts.resume === true, stopAfter: opts.stopAfter });
+    });
   recapCommand('collect', 'run the policy on the tasks and write every episode (successes and failures) as LIBERO HDF5 with rewards and a success attr')
-    .option('--policy <dir>', 'policy checkpoint (default: policy.checkpoint)')
+    .option('--policy <dir>', 'policy checkpoint or run folder (default: policy.checkpoint)')
     .option('--out <dir>', 'output folder (default: <output_dir>/rollouts)')
     .option('--round <n>', 'seeds the rollouts: each round draws other init states and noise', '1')
     .action(async (overrides: string[], opts) => {
@@ -118,19 +139,12 @@ function buildProgram(): Command {
       const { recapAdvantage } = await import('./recap.ts');
       await recapAdvantage({ config: opts.config, overrides, value: opts.value, rollouts: opts.rollouts, out: opts.out });
     });
-  recapCommand('finetune', 'fine-tune the SFT policy on the advantage folder\'s datasets, positive windows (A > epsilon) conditional')
+  recapCommand('finetune', "fine-tune the SFT policy (policy.checkpoint) on the advantage folder's datasets, positive steps (A > epsilon) conditional")
     .option('--advantages <dir>', 'advantage folder (default: <output_dir>/advantages)')
     .option('--out <dir>', 'run folder (default: <output_dir>/policy)')
     .action(async (overrides: string[], opts) => {
       const { recapFinetune } = await import('./recap.ts');
       await recapFinetune({ config: opts.config, overrides, advantages: opts.advantages, out: opts.out });
-    });
-  recapCommand('run', 'the loop: value pretrain, then rounds of collect -> value -> advantage -> policy, each evaluated at every eval.cfg_scales')
-    .option('--resume', 'continue the run in output_dir, skipping finished sub-stages')
-    .option('--stop-after <stage>', 'stop once this sub-stage has finished (e.g. value_pretrain, round_1/collect)')
-    .action(async (overrides: string[], opts) => {
-      const { recapRun } = await import('./recap.ts');
-      await recapRun({ config: opts.config, overrides, resume: opts.resume === true, stopAfter: opts.stopAfter });
     });
 
   program

@@ -3,17 +3,17 @@
 // and a description; `riptide recap --help` is generated from this schema). The policy fine-tune and evaluation
 // keys are the SFT config's own, so both commands read them the same way.
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 import { z } from 'zod';
 
 import { checkReturnSpec, type ReturnSpec } from '../algo/recap/returns.ts';
 import { RiptideError } from '../errors.ts';
-import { readCheckpointConfig } from '../model/checkpoint.ts';
+import { CHECKPOINT_FILES, readCheckpointConfig } from '../model/checkpoint.ts';
 import { loadPi0Config } from '../model/config.ts';
 import { openTask } from '../tasks/task.ts';
-import { loadConfig } from './load.ts';
 import { SftConfigSchema } from './sft-config.ts';
-import { bool, configHelp, group, int, num, str } from './train-config.ts';
+import { bool, commandConfig, group, int, num, str } from './train-config.ts';
 
 const sft = {
   data: SftConfigSchema.shape.data.unwrap().shape,
@@ -93,13 +93,7 @@ export const RecapConfigSchema = z
 
 export type RecapConfig = z.infer<typeof RecapConfigSchema>;
 
-export function loadRecapConfig(file?: string, overrides: string[] = []): RecapConfig {
-  return loadConfig(RecapConfigSchema, { file, overrides, hint: 'run `riptide recap --help` for every key with its default, or see configs/recap.yaml.' });
-}
-
-export function recapConfigHelp(): string {
-  return configHelp(RecapConfigSchema);
-}
+export const { load: loadRecapConfig, help: recapConfigHelp } = commandConfig(RecapConfigSchema, 'recap', 'configs/recap.yaml');
 
 export function returnSpec(c: RecapConfig): ReturnSpec {
   return { cNeg: c.value.c_neg, normalizer: c.value.normalizer, bins: c.value.bins };
@@ -117,8 +111,13 @@ export function policyHorizon(c: RecapConfig): number {
 export function checkRecapConfig(c: RecapConfig, where: string): void {
   const longest = Math.max(...c.tasks.map((ref) => c.rollout.max_episode_length ?? openTask(ref).maxSteps));
   checkReturnSpec(returnSpec(c), longest, `${where} (episodes of up to ${longest} steps)`, 'value.');
-  if (c.policy.checkpoint && !existsSync(c.policy.checkpoint)) {
-    throw new RiptideError(`${where}: policy.checkpoint ${c.policy.checkpoint}: no such folder; train the SFT policy first (riptide sft --config configs/sft.yaml) or point policy.checkpoint at it`);
+  const ck = c.policy.checkpoint;
+  if (ck && !existsSync(path.join(ck, CHECKPOINT_FILES.config))) {
+    throw new RiptideError(
+      existsSync(ck)
+        ? `${where}: policy.checkpoint ${ck} is not a checkpoint folder (no ${CHECKPOINT_FILES.config}); for an SFT run folder, name one of its checkpoints: policy.checkpoint=${path.join(ck, 'checkpoints', 'step_<N>')}`
+        : `${where}: policy.checkpoint ${ck}: no such folder; train the SFT policy first (riptide sft --config configs/sft.yaml) or point policy.checkpoint at it`,
+    );
   }
   const horizon = policyHorizon(c);
   if ((c.rollout.execute_steps ?? 0) > horizon) {

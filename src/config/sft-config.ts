@@ -2,8 +2,7 @@
 // conventions as the train config (every key has a default; `riptide sft --help` is generated from this schema).
 import { z } from 'zod';
 
-import { loadConfig } from './load.ts';
-import { configHelp, group, int, num, str } from './train-config.ts';
+import { commandConfig, group, int, num, str } from './train-config.ts';
 
 export const SftConfigSchema = z
   .object({
@@ -48,10 +47,4 @@ export const SftConfigSchema = z
 
 export type SftConfig = z.infer<typeof SftConfigSchema>;
 
-export function loadSftConfig(file?: string, overrides: string[] = []): SftConfig {
-  return loadConfig(SftConfigSchema, { file, overrides, hint: 'run `riptide sft --help` for every key with its default, or see configs/sft.yaml.' });
-}
-
-export function sftConfigHelp(): string {
-  return configHelp(SftConfigSchema);
-}
+export const { load: loadSftConfig, help: sftConfigHelp } = commandConfig(SftConfigSchema, 'sft', 'configs/sft.yaml');

@@ -146,18 +146,21 @@ export const TrainConfigSchema = z
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
-const HINT = 'run `riptide train --help` for every key with its default, or see configs/ript_libero10.yaml.';
+export const { load: loadTrainConfig, help: trainConfigHelp } = commandConfig(TrainConfigSchema, 'train', 'configs/ript_libero10.yaml');
 
-export function loadTrainConfig(file?: string, overrides: string[] = []): TrainConfig {
-  return loadConfig(TrainConfigSchema, { file, overrides, hint: HINT });
+/**
+ * A command's config functions: load(file?, overrides) validates against `schema`, its errors ending with where the
+ * keys are listed (`riptide <command> --help`, the `example` file); help() is that list.
+ */
+export function commandConfig<T>(schema: z.ZodObject & z.ZodType<T>, command: string, example: string) {
+  const hint = `run \`riptide ${command} --help\` for every key with its default, or see ${example}.`;
+  return {
+    load: (file?: string, overrides: string[] = []): T => loadConfig(schema, { file, overrides, hint }),
+    help: (): string => configHelp(schema),
+  };
 }
 
-/** `key (default)  description` for every leaf of the schema, one per line. */
-export function trainConfigHelp(): string {
-  return configHelp(TrainConfigSchema);
-}
-
-/** The same for any schema built from `group` and leaves with defaults. */
+/** `key (default)  description` for every leaf of a schema built from `group` and leaves with defaults, one per line. */
 export function configHelp(schema: z.ZodObject): string {
   const rows: [string, string][] = [];
   const walk = (shape: Record<string, z.ZodType>, prefix: string) => {

@@ -230,7 +230,10 @@ export class DemoDataset {
 
   /** Batches of epoch 0, 1, ... without end; a short last batch is dropped when the data holds a full batch. */
   *stream(batchSize: number): Generator<{ refs: Int32Array; epoch: number }, never> {
-    if (this.size === 0) throw new DemoFileError('no samples to draw batches from');
+    if (this.size === 0) {
+      const files = this.files.map((f) => f.file).join(', ');
+      throw new DemoFileError(`${files}: no samples in mode '${this.mode}' to draw batches from (demos shorter than a window of ${this.horizon}? try mode 'pad')`);
+    }
     const dropLast = this.size >= batchSize;
     for (let epoch = 0; ; epoch++) for (const refs of this.batches(epoch, batchSize, { dropLast })) yield { refs, epoch };
   }

@@ -102,15 +102,6 @@ export function validateValueLossBatch(b: ValueLossBatch, c: Pi0Config, bins: nu
   expectLen('ValueLossBatch.targetValue', b.targetValue, B, 'B (needed when mseWeight > 0)', mse > 0);
 }
 
-/** True when the addon is built with the value model (callers can skip value work otherwise). */
-export function hasNativeValue(): boolean {
-  try {
-    return typeof native().pi0?.ValueModel === 'function';
-  } catch {
-    return false;
-  }
-}
-
 export class ValueModel {
   readonly config: Pi0Config;
   readonly bins: number;

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 
 import { computeAdvantages, positiveFlags, readAdvantageIndex, type AdvantageFile } from '../../src/algo/recap/advantage.ts';
 import { episodeAdvantages, percentile } from '../../src/algo/recap/returns.ts';
+import { VALUE_STATE_FORMAT } from '../../src/algo/recap/value.ts';
 import { returnSpec } from '../../src/config/recap-config.ts';
 import { DemoDataset } from '../../src/data/dataset.ts';
 import { ValueModel } from '../../src/model/value.ts';
@@ -80,6 +81,15 @@ test('advantages: a dataset without advantages, or changed since, is refused nam
   } finally {
     data.close();
   }
+});
+
+test('advantages: a value checkpoint trained in other return units is refused naming the keys to set', async () => {
+  const other = path.join(dir, 'other-units');
+  fresh.save(other, { trainerState: { format: VALUE_STATE_FORMAT, spec: { cNeg: -1000, normalizer: 3200, bins: 201 } } });
+  await computeAdvantages(ctx, { value: other, data: [demo], out: path.join(dir, 'never') }).then(
+    () => assert.unreachable('V and the rewards would be in different units'),
+    (e: Error) => assert.match(e.message, /recap.yaml: value.c_neg -1000 and value.normalizer 1600 differ .* \(-1000, 3200\).* set value.c_neg=-1000 value.normalizer=3200/),
+  );
 });
 
 test.run();

@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../../fs-atomic.ts';
 import { ValueModel } from '../../model/value.ts';
 import type { RecapContext } from './context.ts';
 import { episodeAdvantages, percentile, percentileTable } from './returns.ts';
-import { FrameInputs, valueTargets } from './value.ts';
+import { FrameInputs, trainedReturnSpec, valueTargets } from './value.ts';
 
 export const ADVANTAGES_FORMAT = 'riptide.recap.advantages.v1';
 export const ADVANTAGE_INDEX = 'advantages.json';
@@ -91,9 +91,16 @@ export async function computeAdvantages(ctx: RecapContext, o: { value: string; d
   const c = ctx.config;
   const { model, checkpoint } = ValueModel.fromCheckpoint(o.value, { threads: c.runtime.threads ?? undefined, optimizer: 'skip' });
   if (model.bins !== c.value.bins) throw new RiptideError(`${ctx.where}: value.bins is ${c.value.bins} but the value checkpoint ${o.value} has ${model.bins} bins; set value.bins=${model.bins}`);
+  const spec = returnSpec(c);
+  const trained = trainedReturnSpec(checkpoint.trainerState);
+  if (trained && (trained.cNeg !== spec.cNeg || trained.normalizer !== spec.normalizer)) {
+    throw new RiptideError(
+      `${ctx.where}: value.c_neg ${spec.cNeg} and value.normalizer ${spec.normalizer} differ from those the value checkpoint ${o.value} was trained with ` +
+        `(${trained.cNeg}, ${trained.normalizer}), and V must be in the unit of the n-step rewards: set value.c_neg=${trained.cNeg} value.normalizer=${trained.normalizer}, or train the value model again`,
+    );
+  }
   const data = await DemoDataset.open(o.data, { mode: 'pad', horizon: 1, shuffle: false });
   try {
-    const spec = returnSpec(c);
     valueTargets(data, spec, ctx.where); // the same spec check as training
     const values = data.demos.map((d) => new Float32Array(d.steps));
     const B = c.advantage.batch_size;

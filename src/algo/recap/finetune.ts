@@ -29,7 +29,7 @@ export async function finetunePolicy(ctx: RecapContext, o: { advantages: string;
       const steps = flags.reduce((n, f) => n + f.length, 0);
       const positive = flags.reduce((n, f) => n + f.reduce((a, b) => a + b, 0), 0);
       ctx.hooks.log(
-        `policy fine-tune: ${(100 * positive / steps).toFixed(1)}% of ${steps} windows positive (A > epsilon = ${index.threshold.toFixed(4)}); ` +
+        `policy fine-tune: ${(100 * positive / steps).toFixed(1)}% of ${steps} steps positive (A > epsilon = ${index.threshold.toFixed(4)}); ` +
           `indicator dropout ${c.finetune.indicator_dropout} on them`,
       );
       return flags;

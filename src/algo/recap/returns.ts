@@ -1,7 +1,9 @@
 // RECAP's value targets and advantages (rl-anchors.md A.2, A.4), in normalised return units.
 // Reward is -1 per step; the return from frame t of an episode of T frames is R_t = t - T + 1 (0 on the last frame),
 // plus c_neg when the episode failed; r_t = R_t / normalizer lies in [-1, 0] when the normalizer is large enough.
-// Bins: bin k holds the value -1 + k / (bins - 1), so bin = round((r + 1) * (bins - 1)) (returnToBin in model/value.ts).
+// Bins: bin k stands for -1 + k / (bins - 1) and a target goes to the nearest, round((r + 1) * (bins - 1)) (returnToBin in
+// model/value.ts). OpenTau floors instead and reads V out at other centres, -1 + (k + 0.5) / bins (rl-anchors.md A.2,
+// A.3); one grid for targets and read-out keeps V unbiased against the rewards it is added to in A_t.
 import { RiptideError } from '../../errors.ts';
 
 export interface ReturnSpec {

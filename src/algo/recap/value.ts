@@ -35,6 +35,12 @@ export function valueTargets(data: DemoDataset, spec: ReturnSpec, where: string)
   return data.demos.map((d) => episodeReturns(d.steps, d.success, spec));
 }
 
+/** The return spec a value checkpoint was trained with (from its trainer_state.json); null when saved elsewhere. */
+export function trainedReturnSpec(trainerState: unknown): ReturnSpec | null {
+  const s = trainerState as { format?: unknown; spec?: ReturnSpec } | null;
+  return s?.format === VALUE_STATE_FORMAT && s.spec ? s.spec : null;
+}
+
 /** Value-model inputs for up to `max` frames of a dataset: rows filled from a DemoBatch, read back as ObsBatch views. */
 export class FrameInputs {
   readonly #inputs: PolicyInputs;
@@ -106,7 +112,7 @@ export async function trainValue(ctx: RecapContext, o: { stage: ValueStage; data
   const c = ctx.config;
   const v = c.value;
   const out = path.resolve(o.out);
-  if (listCheckpoints(out).length > 0) throw new RiptideError(`${out} already holds value checkpoints; pass a new folder`);
+  if (listCheckpoints(out).length > 0) throw new RiptideError(`${out} already holds value checkpoints; pass --out <new folder>, or remove it to train again`);
   const steps = o.stage === 'pretrain' ? v.pretrain_steps : v.finetune_steps;
   const data = await DemoDataset.open(o.data, { mode: 'pad', horizon: 1, seed: mixSeed(c.seed, o.stage === 'pretrain' ? 1 : 2) });
   try {

@@ -1,7 +1,7 @@
 // Train config: shipped presets validate, and bad files or overrides fail naming the file, the key and the fix.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,12 +34,13 @@ function fails(fn: () => unknown, ...needles: string[]): string {
 
 test('shipped presets load and validate', () => {
   const q = loadTrainConfig(path.join(CONFIGS, 'quickstart.yaml'));
-  assert.equal(q.task.tasks, ['libero_goal/0', 'libero_goal/1', 'libero_goal/2']);
+  assert.equal(q.task.tasks, ['libero_goal/0', 'libero_goal/7']);
   assert.is(q.task.suite, null);
-  assert.is(q.policy.checkpoint, null);
-  assert.is(q.algo.demo_batch_size, 2);
-  assert.is(q.training.n_steps, 10);
-  assert.is(q.eval.init_states, 5);
+  assert.is(q.policy.checkpoint, 'checkpoints/quickstart-sft');
+  assert.ok(existsSync(path.join(CONFIGS, '..', 'checkpoints/quickstart-sft/model.safetensors')), 'the shipped checkpoint is in the repository');
+  assert.is(q.algo.demo_batch_size, 4);
+  assert.is(q.training.n_steps, 12);
+  assert.is(q.eval.init_states, null);
   assert.is(q.output_dir, 'runs/quickstart');
 
   const l = loadTrainConfig(path.join(CONFIGS, 'ript_libero10.yaml'));

@@ -276,6 +276,7 @@ export class RiptTrainer {
         weights: batch.weights,
         uncondWeight: a.uncond_weight,
         stride: a.window_stride,
+        supervise: a.supervise_steps ?? undefined,
         tail: a.tail_windows,
         microBatch: a.micro_batch_size,
         accumulation: a.gradient_accumulation_steps,

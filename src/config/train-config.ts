@@ -59,6 +59,11 @@ export const TrainConfigSchema = z
         .max(50, { error: 'must be <= 50 (windows are 50 steps long, a larger stride skips steps)' })
         .default(50)
         .describe('50-step windows start every window_stride steps'),
+      supervise_steps: int(1)
+        .max(50, { error: 'must be <= 50 (a window holds 50 actions)' })
+        .nullable()
+        .default(null)
+        .describe('actions of each window in the loss, from its start; null = all 50. With replanning, execute_steps keeps only what each chunk decided'),
       tail_windows: z
         .enum(['pad', 'skip'], { error: "must be 'pad' or 'skip'" })
         .default('pad')

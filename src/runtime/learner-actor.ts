@@ -37,6 +37,8 @@ export interface UpdatePlan {
   /** A window starts every `stride` steps (a multiple of the episodes' frameStride); default executeSteps. */
   stride?: number;
   tail?: 'pad' | 'skip';
+  /** Actions of each window in the loss, from its start (the rest are masked like padding); default all. */
+  supervise?: number;
   microBatch?: number;
   /** Micro-batches per optimizer step; 0 = all windows in one step. */
   accumulation?: number;
@@ -138,12 +140,13 @@ export class LearnerActor {
       if (stride % e.frameStride !== 0) throw new RangeError(`learner: window stride ${stride} is not a multiple of the recorded frame stride ${e.frameStride}`);
       for (const w of sliceWindows(e.length, { horizon: H, stride, tail: plan.tail ?? 'pad' })) {
         const f = w.start / e.frameStride;
+        const valid = Math.min(w.valid, plan.supervise ?? H);
         rows.push({
           task: e.task,
           state: e.states.subarray(f * STATE_DIM, (f + 1) * STATE_DIM),
           images: e.images.subarray(f * ib, (f + 1) * ib),
-          actions: e.actions.subarray(w.start * ACTION_DIM, (w.start + w.valid) * ACTION_DIM),
-          valid: w.valid,
+          actions: e.actions.subarray(w.start * ACTION_DIM, (w.start + valid) * ACTION_DIM),
+          valid,
           weight: plan.weights?.[i] ?? 1,
         });
       }

@@ -63,7 +63,7 @@ export const TrainConfigSchema = z
         .max(50, { error: 'must be <= 50 (a window holds 50 actions)' })
         .nullable()
         .default(null)
-        .describe('actions of each window in the loss, from its start; null = all 50. With replanning, execute_steps keeps only what each chunk decided'),
+        .describe('actions of each window in the loss, from its start; null = all 50. Set it and window_stride to execute_steps to train each window on what its own chunk decided'),
       tail_windows: z
         .enum(['pad', 'skip'], { error: "must be 'pad' or 'skip'" })
         .default('pad')

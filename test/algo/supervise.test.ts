@@ -9,18 +9,18 @@ import type { Episode } from '../../src/runtime/episode.ts';
 import { ACTION_DIM, DEFAULT_SETTINGS, imageBytes, STATE_DIM } from '../../src/runtime/layouts.ts';
 import { LearnerActor } from '../../src/runtime/learner-actor.ts';
 
-const H = 8; // tiny's action horizon
 const settings = { ...DEFAULT_SETTINGS, tasks: [], image: { width: 8, height: 8 }, policy: { ...DEFAULT_SETTINGS.policy, preset: 'tiny', threads: 1 } };
 
 /** Valid (unpadded) actions of every window an update trains on, in window-start order. */
 async function validPerWindow(supervise?: number): Promise<number[]> {
   const learner = new LearnerActor({ settings, learner: { lr: 1e-4, microBatch: 64, seed: 0, clipNorm: 1 }, board: null, languages: ['open the drawer'] });
+  const { action_horizon: H, action_dim: A } = learner.policy.config;
   const rows: { valid: number; first: number }[] = [];
   learner.policy.trainStep = (batches: readonly LossBatch[], _adamw, onLoss) => {
     for (const b of batches) {
       for (let r = 0; r < b.batch; r++) {
         const pad = b.actionIsPad!.subarray(r * H, (r + 1) * H);
-        rows.push({ valid: pad.indexOf(1) === -1 ? H : pad.indexOf(1), first: b.actions[r * H * 32] });
+        rows.push({ valid: pad.indexOf(1) === -1 ? H : pad.indexOf(1), first: b.actions[r * H * A] });
       }
       onLoss?.({ loss: 0, lossCond: new Float32Array(b.batch), lossUncond: null });
     }
@@ -42,7 +42,7 @@ async function validPerWindow(supervise?: number): Promise<number[]> {
 }
 
 test('supervise_steps: each window keeps its first k actions; unset, all of them up to the episode end', async () => {
-  assert.equal(await validPerWindow(), [8, 8, 8, 6, 2]);
+  assert.equal(await validPerWindow(), [8, 8, 8, 6, 2], "tiny's horizon is 8");
   assert.equal(await validPerWindow(4), [4, 4, 4, 4, 2]);
 });
 

@@ -10,6 +10,7 @@
         "cpp/sim/osc.cc",
         "cpp/sim/render.cc",
         "cpp/sim/vec_env.cc",
+        "cpp/pi0/buffer.cc",
         "cpp/pi0/config.cc",
         "cpp/pi0/fast.cc",
         "cpp/pi0/model.cc",

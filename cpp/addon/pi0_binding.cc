@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "addon/bindings.h"
+#include "pi0/cuda/cuda.h"
 #include "pi0/model.h"
 #include "pi0/selftest.h"
 #include "pi0/value.h"
@@ -144,6 +145,17 @@ bool ReadPath(const Napi::Env& env, const Napi::CallbackInfo& info, size_t arg, 
   return path == "fast";
 }
 
+// options.device: 'cpu' (default) or 'cuda'; 'auto' is resolved before it gets here (src/model/device.ts).
+bool ReadCuda(const Napi::Env& env, const Napi::CallbackInfo& info, size_t arg, const char* what) {
+  if (info.Length() <= arg || !info[arg].IsObject()) return false;
+  Napi::Value d = info[arg].As<Napi::Object>().Get("device");
+  if (d.IsUndefined()) return false;
+  std::string device = d.IsString() ? d.As<Napi::String>().Utf8Value() : "";
+  if (device != "cpu" && device != "cuda")
+    throw Napi::TypeError::New(env, std::string(what) + ": options.device must be 'cpu' or 'cuda'");
+  return device == "cuda";
+}
+
 class Pi0ModelWrap : public Napi::ObjectWrap<Pi0ModelWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -159,7 +171,8 @@ class Pi0ModelWrap : public Napi::ObjectWrap<Pi0ModelWrap> {
                         InstanceMethod("loss", &Pi0ModelWrap::Loss),
                         InstanceMethod("optimizerStep", &Pi0ModelWrap::OptimizerStep),
                         InstanceMethod("sample", &Pi0ModelWrap::Sample),
-                        InstanceMethod("setThreads", &Pi0ModelWrap::SetThreads)});
+                        InstanceMethod("setThreads", &Pi0ModelWrap::SetThreads),
+                        InstanceMethod("device", &Pi0ModelWrap::Device)});
   }
 
   explicit Pi0ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pi0ModelWrap>(info) {
@@ -167,11 +180,12 @@ class Pi0ModelWrap : public Napi::ObjectWrap<Pi0ModelWrap> {
     if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
       throw Napi::TypeError::New(env, "new Pi0Model(configJson: string, seed: number, options?): bad arguments");
     const bool fast = ReadPath(env, info, 2, "new Pi0Model");
+    const bool cuda = ReadCuda(env, info, 2, "new Pi0Model");
     std::string json = info[0].As<Napi::String>().Utf8Value();
     uint64_t seed = (uint64_t)info[1].As<Napi::Number>().Int64Value();
     Guard(env, [&] {
       Config c = pi0::ParseConfig(json);
-      model_ = std::make_shared<Pi0<float>>(c, seed, fast, DefaultThreads());
+      model_ = std::make_shared<Pi0<float>>(c, seed, fast, DefaultThreads(), cuda);
       return 0;
     });
   }
@@ -182,6 +196,7 @@ class Pi0ModelWrap : public Napi::ObjectWrap<Pi0ModelWrap> {
   Napi::Value Grads(const Napi::CallbackInfo& info) { return SlabView(info.Env(), grads_, model_, model_->grads()); }
   Napi::Value AdamM(const Napi::CallbackInfo& info) { return SlabView(info.Env(), m_, model_, model_->adam_m()); }
   Napi::Value AdamV(const Napi::CallbackInfo& info) { return SlabView(info.Env(), v_, model_, model_->adam_v()); }
+  Napi::Value Device(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), model_->cuda() ? "cuda" : "cpu"); }
   Napi::Value Step(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)model_->step()); }
   void SetStep(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().DoubleValue() < 0)
@@ -273,7 +288,8 @@ class ValueModelWrap : public Napi::ObjectWrap<ValueModelWrap> {
                         InstanceMethod("setThreads", &ValueModelWrap::SetThreads),
                         InstanceMethod("loss", &ValueModelWrap::Loss),
                         InstanceMethod("predict", &ValueModelWrap::Predict),
-                        InstanceMethod("optimizerStep", &ValueModelWrap::OptimizerStep)});
+                        InstanceMethod("optimizerStep", &ValueModelWrap::OptimizerStep),
+                        InstanceMethod("device", &ValueModelWrap::Device)});
   }
 
   explicit ValueModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ValueModelWrap>(info) {
@@ -282,6 +298,7 @@ class ValueModelWrap : public Napi::ObjectWrap<ValueModelWrap> {
       throw Napi::TypeError::New(env, "new ValueModel(configJson: string, seed: number, options?): bad arguments");
     const char* what = "new ValueModel(): options";
     const bool fast = ReadPath(env, info, 2, "new ValueModel");
+    const bool cuda = ReadCuda(env, info, 2, "new ValueModel");
     double bins = pi0::kDefaultValueBins, threads = DefaultThreads();
     if (info.Length() > 2 && info[2].IsObject()) {
       auto o = info[2].As<Napi::Object>();
@@ -295,7 +312,7 @@ class ValueModelWrap : public Napi::ObjectWrap<ValueModelWrap> {
     std::string json = info[0].As<Napi::String>().Utf8Value();
     uint64_t seed = (uint64_t)info[1].As<Napi::Number>().Int64Value();
     Guard(env, [&] {
-      model_ = std::make_shared<ValueModel<float>>(pi0::ParseConfig(json), (int)bins, seed, fast, (int)threads);
+      model_ = std::make_shared<ValueModel<float>>(pi0::ParseConfig(json), (int)bins, seed, fast, (int)threads, cuda);
       return 0;
     });
   }
@@ -307,6 +324,7 @@ class ValueModelWrap : public Napi::ObjectWrap<ValueModelWrap> {
   Napi::Value AdamM(const Napi::CallbackInfo& info) { return SlabView(info.Env(), m_, model_, model_->adam_m()); }
   Napi::Value AdamV(const Napi::CallbackInfo& info) { return SlabView(info.Env(), v_, model_, model_->adam_v()); }
   Napi::Value Bins(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), model_->bins()); }
+  Napi::Value Device(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), model_->cuda() ? "cuda" : "cpu"); }
   Napi::Value Step(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)model_->step()); }
   void SetStep(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().DoubleValue() < 0)
@@ -397,6 +415,64 @@ Napi::Value SgemmGflops(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, pi0::SgemmGflops(n, r));
 }
 
+// ---- cuda: what the build and the machine offer, the GEMM precision, and the kernel checks ----
+
+Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
+  const pi0::cuda::DeviceInfo d = pi0::cuda::Query();
+  auto o = Napi::Object::New(info.Env());
+  o.Set("built", d.built);
+  o.Set("count", d.count);
+  o.Set("name", d.name);
+  o.Set("computeCapability", d.cc_major ? std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor) : "");
+  o.Set("smCount", d.sm_count);
+  o.Set("memoryBytes", (double)d.memory);
+  o.Set("runtimeVersion", d.runtime);
+  o.Set("driverVersion", d.driver);
+  o.Set("error", d.error);
+  return o;
+}
+
+#if RIPTIDE_HAVE_CUDA
+void NeedDevice(const Napi::Env& env, const char* what) {
+  if (!pi0::cuda::Available())
+    throw Napi::Error::New(env, std::string(what) + ": no usable CUDA device: " + pi0::cuda::Query().error);
+}
+
+void CudaSetGemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string g = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (g != "bf16" && g != "fp32") throw Napi::TypeError::New(env, "cudaSetGemm(precision): 'bf16' or 'fp32'");
+  pi0::cuda::SetGemm(g == "bf16" ? pi0::cuda::Gemm::Bf16 : pi0::cuda::Gemm::Fp32);
+}
+
+Napi::Value CudaGemmTflops(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "cudaGemmTflops(n, repeats): expected two numbers");
+  int n = info[0].As<Napi::Number>().Int32Value(), r = info[1].As<Napi::Number>().Int32Value();
+  if (n < 1 || n > 32768 || r < 1) throw Napi::RangeError::New(env, "cudaGemmTflops(n, repeats): n in [1, 32768], repeats >= 1");
+  NeedDevice(env, "cudaGemmTflops");
+  return Napi::Number::New(env, Guard(env, [&] { return pi0::cuda::GemmTflops(n, r); }));
+}
+
+Napi::Value CudaKernelCheck(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint64_t seed = info.Length() > 0 && info[0].IsNumber() ? (uint64_t)info[0].As<Napi::Number>().Int64Value() : 1;
+  NeedDevice(env, "cudaKernelCheck");
+  auto checks = Guard(env, [&] { return pi0::cuda::CheckKernels(seed); });
+  auto a = Napi::Array::New(env, checks.size());
+  for (size_t i = 0; i < checks.size(); i++) {
+    auto o = Napi::Object::New(env);
+    o.Set("name", checks[i].name);
+    o.Set("error", checks[i].error);
+    o.Set("tol", checks[i].tol);
+    o.Set("pass", checks[i].pass);
+    a.Set((uint32_t)i, o);
+  }
+  return a;
+}
+#endif
+
 // ---- selfTest: native checks for test/pi0 (not part of the model API) ----
 
 Napi::Value GradCheck(const Napi::CallbackInfo& info) {
@@ -474,6 +550,12 @@ Napi::Object InitPi0(Napi::Env env) {
   o.Set("Pi0Model", Pi0ModelWrap::Define(env));
   o.Set("ValueModel", ValueModelWrap::Define(env));
   o.Set("sgemmGflops", Napi::Function::New(env, SgemmGflops, "sgemmGflops"));
+  o.Set("cudaInfo", Napi::Function::New(env, CudaInfo, "cudaInfo"));
+#if RIPTIDE_HAVE_CUDA
+  o.Set("cudaSetGemm", Napi::Function::New(env, CudaSetGemm, "cudaSetGemm"));
+  o.Set("cudaGemmTflops", Napi::Function::New(env, CudaGemmTflops, "cudaGemmTflops"));
+  o.Set("cudaKernelCheck", Napi::Function::New(env, CudaKernelCheck, "cudaKernelCheck"));
+#endif
   auto st = Napi::Object::New(env);
   st.Set("gradCheck", Napi::Function::New(env, GradCheck, "gradCheck"));
   st.Set("fastCheck", Napi::Function::New(env, FastCheck, "fastCheck"));

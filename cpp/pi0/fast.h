@@ -35,10 +35,12 @@ class ThreadPool {
   bool stop_ = false;
 };
 
-// How a model runs its kernels: the reference loops, or the fast path on `pool`.
+// How a model runs its kernels: the reference loops, the fast path on `pool`, or (cuda) the CUDA kernels on
+// managed memory (cuda/cuda.h; host loops still use the pool).
 struct Exec {
   bool fast = false;
   ThreadPool* pool = nullptr;
+  bool cuda = false;
 };
 
 // Sets OpenBLAS's thread count (process-wide).

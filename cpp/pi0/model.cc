@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstring>
 
+#include <type_traits>
+
+#include "pi0/cuda/cuda.h"
 #include "pi0/layers.h"
 #include "pi0/ops.h"
 
@@ -290,13 +293,13 @@ void VitForward(const Exec& ex, const Config& c, const Weights<T>& w, VitActs<T>
     mm_fwd(ex, k, ln1, L.k_w, L.k_b, M, Dv, Dv);
     mm_fwd(ex, v, ln1, L.v_w, L.v_b, M, Dv, Dv);
     attn_fwd(ex, atty, att, q, k, v, (const uint8_t*)nullptr, BC, Np, Np, Np, Hv, Hv, hdv);
-    std::copy(x, x + MD, mid);
+    copy(ex, mid, x, MD);
     mm_fwd(ex, mid, atty, L.o_w, L.o_b, M, Dv, Dv, true);
     ln_fwd(ex, ln2, a.mean2.data() + (size_t)l * M, a.rstd2.data() + (size_t)l * M, mid, L.ln2_w, L.ln2_b, M, Dv);
     mm_fwd(ex, fc1, ln2, L.fc1_w, L.fc1_b, M, Dv, Fv);
     gelu_fwd(ex, fc1g, fc1, MF);
     T* xn = a.x.data() + (l + 1) * MD;
-    std::copy(mid, mid + MD, xn);
+    copy(ex, xn, mid, MD);
     mm_fwd(ex, xn, fc1g, L.fc2_w, L.fc2_b, M, Fv, Dv, true);
   }
   T* xl = a.x.data() + (size_t)c.v_depth * MD;
@@ -309,9 +312,9 @@ void VitBackward(const Exec& ex, const Config& c, const Weights<T>& w, Weights<T
   const int BC = a.BC, Np = c.patches(), PD = c.patch_dim();
   const int M = BC * Np, Dv = c.v_width, Fv = c.v_mlp, Hv = c.v_heads, hdv = c.v_head_dim();
   const size_t MD = (size_t)M * Dv, MF = (size_t)M * Fv;
-  zero(a.dln);
+  zero(ex, a.dln);
   mm_bwd(ex, a.dln.data(), g.proj_w, g.proj_b, a.dproj.data(), a.post.data(), w.proj_w, M, Dv, c.l_width);
-  zero(a.dres);
+  zero(ex, a.dres);
   T* xl = a.x.data() + (size_t)c.v_depth * MD;
   ln_bwd(ex, a.dres.data(), g.post_ln_w, g.post_ln_b, a.dln.data(), xl, w.post_ln_w, a.post_mean.data(),
          a.post_rstd.data(), M, Dv);
@@ -326,27 +329,27 @@ void VitBackward(const Exec& ex, const Config& c, const Weights<T>& w, Weights<T
     T* mid = a.x_mid.data() + l * MD;
     T* ln2 = a.ln2.data() + l * MD;
     T *fc1 = a.fc1.data() + l * MF, *fc1g = a.fc1g.data() + l * MF;
-    zero(a.dfc1g);
+    zero(ex, a.dfc1g);
     mm_bwd(ex, a.dfc1g.data(), GL.fc2_w, GL.fc2_b, a.dres.data(), fc1g, L.fc2_w, M, Fv, Dv);
-    zero(a.dfc1);
+    zero(ex, a.dfc1);
     gelu_bwd(ex, a.dfc1.data(), a.dfc1g.data(), fc1, MF);
-    zero(a.dln);
+    zero(ex, a.dln);
     mm_bwd(ex, a.dln.data(), GL.fc1_w, GL.fc1_b, a.dfc1.data(), ln2, L.fc1_w, M, Dv, Fv);
-    a.dmid = a.dres;
+    copy(ex, a.dmid.data(), a.dres.data(), a.dres.size());
     ln_bwd(ex, a.dmid.data(), GL.ln2_w, GL.ln2_b, a.dln.data(), mid, L.ln2_w, a.mean2.data() + (size_t)l * M,
            a.rstd2.data() + (size_t)l * M, M, Dv);
-    zero(a.datty);
+    zero(ex, a.datty);
     mm_bwd(ex, a.datty.data(), GL.o_w, GL.o_b, a.dmid.data(), atty, L.o_w, M, Dv, Dv);
-    zero(a.dq);
-    zero(a.dk);
-    zero(a.dv);
+    zero(ex, a.dq);
+    zero(ex, a.dk);
+    zero(ex, a.dv);
     attn_bwd(ex, a.dq.data(), a.dk.data(), a.dv.data(), a.att_scratch.data(), a.datty.data(), att, q, k, v,
              (const uint8_t*)nullptr, BC, Np, Np, Np, Hv, Hv, hdv);
-    zero(a.dln);
+    zero(ex, a.dln);
     mm_bwd(ex, a.dln.data(), GL.q_w, GL.q_b, a.dq.data(), ln1, L.q_w, M, Dv, Dv);
     mm_bwd(ex, a.dln.data(), GL.k_w, GL.k_b, a.dk.data(), ln1, L.k_w, M, Dv, Dv);
     mm_bwd(ex, a.dln.data(), GL.v_w, GL.v_b, a.dv.data(), ln1, L.v_w, M, Dv, Dv);
-    a.dres = a.dmid;
+    copy(ex, a.dres.data(), a.dmid.data(), a.dmid.size());
     ln_bwd(ex, a.dres.data(), GL.ln1_w, GL.ln1_b, a.dln.data(), x, L.ln1_w, a.mean1.data() + (size_t)l * M,
            a.rstd1.data() + (size_t)l * M, M, Dv);
   }
@@ -382,7 +385,7 @@ void StackForward(const Exec& ex, const Config& c, const std::vector<GemmaLayerW
     rope_fwd(ex, kc, kpre, cs, sn, Bq, Tq, KV, hd, ks, Tc);
     mm_fwd(ex, vnew, ln1, Lw.v, (const T*)nullptr, M, D, KD);
     for (int b = 0; b < Bq; b++)
-      std::copy(vnew + (size_t)b * Tq * KD, vnew + (size_t)(b + 1) * Tq * KD, vc + ((size_t)b * ks + Tc) * KD);
+      copy(ex, vc + ((size_t)b * ks + Tc) * KD, vnew + (size_t)b * Tq * KD, (size_t)Tq * KD);
     if (kv_only_last && l == L - 1) break;
     T* qpre = a.q_pre.data() + l * MQ;
     T* q = a.q.data() + l * MQ;
@@ -394,14 +397,14 @@ void StackForward(const Exec& ex, const Config& c, const std::vector<GemmaLayerW
     mm_fwd(ex, qpre, ln1, Lw.q, (const T*)nullptr, M, D, QD);
     rope_fwd(ex, q, qpre, cs, sn, Bq, Tq, H, hd, Tq, 0);
     attn_fwd(ex, atty, att, q, kc, vc, mask, Bq, Tq, Tk, ks, H, KV, hd);
-    std::copy(x, x + MD, mid);
+    copy(ex, mid, x, MD);
     mm_fwd(ex, mid, atty, Lw.o, (const T*)nullptr, M, QD, D, true);
     rms_fwd(ex, ln2, a.rstd2.data() + (size_t)l * M, mid, Lw.ln2, M, D);
     mm_fwd(ex, gate, ln2, Lw.gate, (const T*)nullptr, M, D, F);
     mm_fwd(ex, up, ln2, Lw.up, (const T*)nullptr, M, D, F);
     geglu_fwd(ex, hgl, gate, up, MF);
     T* xn = a.x.data() + (l + 1) * MD;
-    std::copy(mid, mid + MD, xn);
+    copy(ex, xn, mid, MD);
     mm_fwd(ex, xn, hgl, Lw.down, (const T*)nullptr, M, F, D, true);
   }
 }
@@ -417,8 +420,8 @@ void StackBackward(const Exec& ex, const Config& c, const std::vector<GemmaLayer
   const int H = c.num_heads, KV = c.num_kv_heads, hd = c.head_dim, QD = H * hd, KD = KV * hd, M = Bq * Tq;
   const size_t MD = (size_t)M * D, MF = (size_t)M * F, MQ = (size_t)M * QD, MK = (size_t)M * KD;
   const size_t CL = (size_t)Bq * ks * KD;
-  if (dout) std::copy(dout, dout + MD, a.dres.begin());
-  else zero(a.dres);
+  if (dout) copy(ex, a.dres.data(), dout, MD);
+  else zero(ex, a.dres);
   for (int l = L - 1; l >= 0; l--) {
     const auto& Lw = W[l];
     auto& Lg = G[l];
@@ -435,46 +438,57 @@ void StackBackward(const Exec& ex, const Config& c, const std::vector<GemmaLayer
       T* mid = a.x_mid.data() + l * MD;
       T* ln2 = a.ln2.data() + l * MD;
       T *gate = a.gate.data() + l * MF, *up = a.up.data() + l * MF, *hgl = a.hgl.data() + l * MF;
-      zero(a.dhgl);
+      zero(ex, a.dhgl);
       mm_bwd(ex, a.dhgl.data(), Lg.down, (T*)nullptr, a.dres.data(), hgl, Lw.down, M, F, D);
-      zero(a.dgate);
-      zero(a.dup);
+      zero(ex, a.dgate);
+      zero(ex, a.dup);
       geglu_bwd(ex, a.dgate.data(), a.dup.data(), a.dhgl.data(), gate, up, MF);
-      zero(a.dln);
+      zero(ex, a.dln);
       mm_bwd(ex, a.dln.data(), Lg.gate, (T*)nullptr, a.dgate.data(), ln2, Lw.gate, M, D, F);
       mm_bwd(ex, a.dln.data(), Lg.up, (T*)nullptr, a.dup.data(), ln2, Lw.up, M, D, F);
-      a.dmid = a.dres;
+      copy(ex, a.dmid.data(), a.dres.data(), a.dres.size());
       rms_bwd(ex, a.dmid.data(), Lg.ln2, a.dln.data(), mid, Lw.ln2, a.rstd2.data() + (size_t)l * M, M, D);
-      zero(a.datty);
+      zero(ex, a.datty);
       mm_bwd(ex, a.datty.data(), Lg.o, (T*)nullptr, a.dmid.data(), atty, Lw.o, M, QD, D);
-      zero(a.dq);
+      zero(ex, a.dq);
       attn_bwd(ex, a.dq.data(), dkc, dvc, a.att_scratch.data(), a.datty.data(), att, q, kc, vc, mask, Bq, Tq, Tk, ks,
                H, KV, hd);
-      zero(a.dq_pre);
+      zero(ex, a.dq_pre);
       rope_bwd(ex, a.dq_pre.data(), a.dq.data(), cs, sn, Bq, Tq, H, hd, Tq, 0);
-      zero(a.dln);
+      zero(ex, a.dln);
       mm_bwd(ex, a.dln.data(), Lg.q, (T*)nullptr, a.dq_pre.data(), ln1, Lw.q, M, D, QD);
-      a.dres = a.dmid;
+      copy(ex, a.dres.data(), a.dmid.data(), a.dmid.size());
     } else {
-      zero(a.dln);
+      zero(ex, a.dln);
     }
-    zero(a.dk_pre);
+    zero(ex, a.dk_pre);
     rope_bwd(ex, a.dk_pre.data(), dkc, cs, sn, Bq, Tq, KV, hd, ks, Tc);
     for (int b = 0; b < Bq; b++)
-      std::copy(dvc + ((size_t)b * ks + Tc) * KD, dvc + ((size_t)b * ks + Tc + Tq) * KD,
-                a.dv_new.data() + (size_t)b * Tq * KD);
+      copy(ex, a.dv_new.data() + (size_t)b * Tq * KD, dvc + ((size_t)b * ks + Tc) * KD, (size_t)Tq * KD);
     mm_bwd(ex, a.dln.data(), Lg.k, (T*)nullptr, a.dk_pre.data(), ln1, Lw.k, M, D, KD);
     mm_bwd(ex, a.dln.data(), Lg.v, (T*)nullptr, a.dv_new.data(), ln1, Lw.v, M, D, KD);
     rms_bwd(ex, a.dres.data(), Lg.ln1, a.dln.data(), x, Lw.ln1, a.rstd1.data() + (size_t)l * M, M, D);
     (void)MK;
   }
-  std::copy(a.dres.begin(), a.dres.begin() + MD, dx0);
+  copy(ex, dx0, a.dres.data(), MD);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // the model
 
-template <typename T> Pi0<T>::Pi0(const Config& cfg, uint64_t seed, bool fast, int threads) : cfg_(cfg) {
+template <typename T> void SelectDevice(Exec& ex, bool cuda) {
+  ex.cuda = false;
+  if (!cuda) return;
+  if (!std::is_same_v<T, float>) throw Pi0Error("device cuda: only the float model runs on the GPU");
+  const cuda::DeviceInfo d = cuda::Query();
+  if (d.count == 0) throw Pi0Error("device cuda: " + d.error);
+  UseManagedMemory();
+  ex.cuda = true;
+}
+
+template <typename T>
+Pi0<T>::Pi0(const Config& cfg, uint64_t seed, bool fast, int threads, bool cuda) : cfg_(cfg) {
+  SelectDevice<T>(exec_, cuda);
   BuildLayout<T>(cfg_, nullptr, &w_, &spec_);
   size_t n = spec_.back().offset + spec_.back().size;
   params_.assign(n, T(0));
@@ -490,7 +504,7 @@ template <typename T> Pi0<T>::Pi0(const Config& cfg, uint64_t seed, bool fast, i
   SetBlasThreads(1);  // the pool splits GEMMs itself (fast.h)
 }
 
-template <typename T> void Pi0<T>::zero_grad() { std::fill(grads_.begin(), grads_.end(), T(0)); }
+template <typename T> void Pi0<T>::zero_grad() { zero(exec_, grads_); }
 
 template <typename T> void Pi0<T>::set_threads(int n) {
   pool_ = std::make_unique<ThreadPool>(n);
@@ -544,8 +558,7 @@ template <typename T> void Pi0<T>::prefix_forward() {
   VitForward(exec_, c, w_, a.vit, a.images.data());
   T* x0 = a.stack.x.data();
   for (int b = 0; b < B; b++)
-    std::copy(a.vit.proj.begin() + (size_t)b * C * Np * Dl, a.vit.proj.begin() + (size_t)(b + 1) * C * Np * Dl,
-              x0 + (size_t)b * P * Dl);
+    copy(exec_, x0 + (size_t)b * P * Dl, a.vit.proj.data() + (size_t)b * C * Np * Dl, (size_t)C * Np * Dl);
   // language tokens: table[id] * sqrt(width), the factor cast to the table dtype as JAX does
   const T scale = T(std::sqrt((double)Dl));
   for (int b = 0; b < B; b++)
@@ -561,8 +574,7 @@ template <typename T> void Pi0<T>::prefix_backward() {
   StackBackward(exec_, c, w_.llm, g_.llm, Dl, c.l_mlp, a.stack, a.cache, a.dcache, 0, a.mask.data(), a.cs.data(),
                 a.sn.data(), true, (const T*)nullptr, a.dx0.data());
   for (int b = 0; b < B; b++)
-    std::copy(a.dx0.begin() + (size_t)b * P * Dl, a.dx0.begin() + ((size_t)b * P + C * Np) * Dl,
-              a.vit.dproj.begin() + (size_t)b * C * Np * Dl);
+    copy(exec_, a.vit.dproj.data() + (size_t)b * C * Np * Dl, a.dx0.data() + (size_t)b * P * Dl, (size_t)C * Np * Dl);
   const T scale = T(std::sqrt((double)Dl));
   for (int b = 0; b < B; b++)
     ref::embedding_backward(g_.embed, a.dx0.data() + ((size_t)b * P + C * Np) * Dl, tokens_.data() + (size_t)b * Lt,
@@ -669,8 +681,8 @@ template <typename T> void Pi0<T>::copy_prefix_cache(KVCache<T>& dst) {
   for (int l = 0; l < c.depth; l++)
     for (int bq = 0; bq < dst.B; bq++) {
       size_t so = ((size_t)l * B + bq % B) * P * KD, dof = ((size_t)l * dst.B + bq) * dst.rows * KD;
-      std::copy(pre_.cache.k.begin() + so, pre_.cache.k.begin() + so + (size_t)P * KD, dst.k.begin() + dof);
-      std::copy(pre_.cache.v.begin() + so, pre_.cache.v.begin() + so + (size_t)P * KD, dst.v.begin() + dof);
+      copy(exec_, dst.k.data() + dof, pre_.cache.k.data() + so, (size_t)P * KD);
+      copy(exec_, dst.v.data() + dof, pre_.cache.v.data() + so, (size_t)P * KD);
     }
 }
 
@@ -725,7 +737,7 @@ template <typename T> LossOutput Pi0<T>::loss(const LossInput& in) {
   LossOutput out;
   out.cond.assign(B, 0.0);
   if (R == 2) out.uncond.assign(B, 0.0);
-  if (in.backward) zero(s.dv);
+  if (in.backward) zero(exec_, s.dv);
   for (int bq = 0; bq < Bq; bq++) {
     const int b = bq % B;
     int count = 0;
@@ -752,16 +764,16 @@ template <typename T> LossOutput Pi0<T>::loss(const LossInput& in) {
   if (!in.backward) return out;
 
   // ---- backward: head -> AE stack -> suffix tokens; prefix K/V grads -> VLM stack -> embeddings, SigLIP
-  zero(s.dy);
+  zero(exec_, s.dy);
   mm_bwd(exec_, s.dy.data(), g_.aout_w, g_.aout_b, s.dv.data(), s.y.data(), w_.aout_w, MA, De, A);
-  zero(s.dyin);
+  zero(exec_, s.dyin);
   rms_bwd(exec_, s.dyin.data(), g_.ae_norm, s.dy.data(), s.yin.data(), w_.ae_norm, s.yrstd.data(), MA, De);
-  zero(s.dx0);
+  zero(exec_, s.dx0);
   for (int bq = 0; bq < Bq; bq++)
     std::copy(s.dyin.begin() + (size_t)bq * Ha * De, s.dyin.begin() + (size_t)(bq + 1) * Ha * De,
               s.dx0.begin() + ((size_t)bq * S + 1) * De);
-  zero(s.dcache.k);
-  zero(s.dcache.v);
+  zero(exec_, s.dcache.k);
+  zero(exec_, s.dcache.v);
   StackBackward(exec_, c, w_.ae, g_.ae, De, c.e_mlp, s.stack, s.cache, s.dcache, P, s.mask.data(), s.cs.data(),
                 s.sn.data(), false, s.dx0.data(), s.dx0.data());
   for (int bq = 0; bq < Bq; bq++) {
@@ -777,11 +789,11 @@ template <typename T> LossOutput Pi0<T>::loss(const LossInput& in) {
     const T* d = s.dact.data() + (size_t)r * De;
     for (int k = 0; k < De; k++) ge[k] += d[k];
   }
-  zero(s.dfuse_s);
+  zero(exec_, s.dfuse_s);
   mm_bwd(exec_, s.dfuse_s.data(), g_.tout_w, g_.tout_b, s.dact.data(), s.fuse_s.data(), w_.tout_w, MA, De, De);
-  zero(s.dfuse_h);
+  zero(exec_, s.dfuse_h);
   ref::silu_backward(s.dfuse_h.data(), s.dfuse_s.data(), s.fuse_h.data(), (size_t)MA * De);
-  zero(s.dfuse_in);
+  zero(exec_, s.dfuse_in);
   mm_bwd(exec_, s.dfuse_in.data(), g_.tin_w, g_.tin_b, s.dfuse_h.data(), s.fuse_in.data(), w_.tin_w, MA, 2 * De, De);
   for (int r = 0; r < MA; r++)  // the action half of concat(action, time); time has no parameters upstream
     std::copy(s.dfuse_in.begin() + (size_t)r * 2 * De, s.dfuse_in.begin() + ((size_t)r * 2 + 1) * De,
@@ -790,8 +802,8 @@ template <typename T> LossOutput Pi0<T>::loss(const LossInput& in) {
 
   // prefix K/V grads from every branch (sequence bq reads prefix b = bq % B)
   const int KD = c.num_kv_heads * c.head_dim;
-  zero(pre_.dcache.k);
-  zero(pre_.dcache.v);
+  zero(exec_, pre_.dcache.k);
+  zero(exec_, pre_.dcache.v);
   for (int l = 0; l < c.depth; l++)
     for (int bq = 0; bq < Bq; bq++) {
       size_t so = ((size_t)l * Bq + bq) * (P + S) * KD, dof = ((size_t)l * B + bq % B) * P * KD;
@@ -818,14 +830,15 @@ static void AdamWRange(T* __restrict p, const T* __restrict g, T* __restrict m, 
   }
 }
 
-template <typename T>
-double AdamWStep(ThreadPool& pool, const std::vector<ParamEntry>& spec, T* params, const T* grads, T* m, T* v,
-                 size_t n, int64_t step, const AdamWConfig& o) {
-  // Fixed chunks (not one per thread) so the norm's summation order, hence the result, is the same for any thread
-  // count.
+// The sum of squares of the gradients, in a fixed order whatever the thread count.
+template <typename T> double GradSumSquares(const Exec& ex, const T* grads, size_t n) {
+#if RIPTIDE_HAVE_CUDA
+  if constexpr (std::is_same_v<T, float>)
+    if (ex.cuda) return cuda::SumSquares(grads, n);
+#endif
   const size_t nchunks = 64, per = (n + nchunks - 1) / nchunks;
   std::vector<double> partial(nchunks, 0.0);
-  pool.parallel_for(nchunks, [&](size_t lo, size_t hi) {
+  ex.pool->parallel_for(nchunks, [&](size_t lo, size_t hi) {
     for (size_t ch = lo; ch < hi; ch++) {
       double ss = 0;
       for (size_t i = ch * per; i < std::min(n, (ch + 1) * per); i++) ss += double(grads[i]) * double(grads[i]);
@@ -834,22 +847,39 @@ double AdamWStep(ThreadPool& pool, const std::vector<ParamEntry>& spec, T* param
   });
   double ss = 0;
   for (double x : partial) ss += x;
-  const double norm = std::sqrt(ss) * std::fabs(o.grad_scale);
+  return ss;
+}
+
+template <typename T>
+double AdamWStep(const Exec& ex, const std::vector<ParamEntry>& spec, T* params, const T* grads, T* m, T* v,
+                 size_t n, int64_t step, const AdamWConfig& o) {
+  const double norm = std::sqrt(GradSumSquares(ex, grads, n)) * std::fabs(o.grad_scale);
   const double clip = (o.clip_norm > 0 && norm > o.clip_norm) ? o.clip_norm / (norm + 1e-6) : 1.0;
   const double bc1 = 1.0 - std::pow(o.beta1, (double)step), bc2 = 1.0 - std::pow(o.beta2, (double)step);
   const T gs = T(o.grad_scale * clip), b1 = T(o.beta1), b2 = T(o.beta2), eps = T(o.eps);
   const T ibc1 = T(1.0 / bc1), ibc2 = T(1.0 / bc2);
+  auto lr_of = [&](const ParamEntry& e) { return T(e.header ? o.lr_header : o.lr_model); };
+  auto wd_of = [&](const ParamEntry& e) { return e.shape.size() >= 2 ? T(o.weight_decay) : T(0); };  // not norms, biases
+#if RIPTIDE_HAVE_CUDA
+  if constexpr (std::is_same_v<T, float>)
+    if (ex.cuda) {
+      std::vector<cuda::AdamSegment> segs;
+      for (const auto& e : spec) segs.push_back({e.offset, e.size, lr_of(e), wd_of(e)});
+      cuda::AdamW(segs, params, grads, m, v, gs, b1, b2, eps, ibc1, ibc2);
+      return norm;
+    }
+#endif
+  // Fixed chunks (not one per thread) so the result is the same for any thread count.
+  const size_t nchunks = 64, per = (n + nchunks - 1) / nchunks;
   // the same fixed chunks over the flat slab; each chunk walks the tensors it overlaps (their group and decay)
-  pool.parallel_for(nchunks, [&](size_t clo, size_t chi) {
+  ex.pool->parallel_for(nchunks, [&](size_t clo, size_t chi) {
     for (size_t ch = clo; ch < chi; ch++) {
       const size_t lo = ch * per, hi = std::min(n, (ch + 1) * per);
       auto it = std::upper_bound(spec.begin(), spec.end(), lo,
                                  [](size_t off, const ParamEntry& e) { return off < e.offset; });
       for (--it; it != spec.end() && it->offset < hi; ++it) {
         const size_t a = std::max(lo, it->offset), b = std::min(hi, it->offset + it->size);
-        const T lr = T(it->header ? o.lr_header : o.lr_model);
-        const T wd = it->shape.size() >= 2 ? T(o.weight_decay) : T(0);  // no decay on norms and biases
-        AdamWRange(params + a, grads + a, m + a, v + a, b - a, lr, wd, gs, b1, b2, eps, ibc1, ibc2);
+        AdamWRange(params + a, grads + a, m + a, v + a, b - a, lr_of(*it), wd_of(*it), gs, b1, b2, eps, ibc1, ibc2);
       }
     }
   });
@@ -857,7 +887,7 @@ double AdamWStep(ThreadPool& pool, const std::vector<ParamEntry>& spec, T* param
 }
 
 template <typename T> double Pi0<T>::optimizer_step(const AdamWConfig& o) {
-  return AdamWStep(*pool_, spec_, params_.data(), grads_.data(), m_.data(), v_.data(), params_.size(), ++step_, o);
+  return AdamWStep(exec_, spec_, params_.data(), grads_.data(), m_.data(), v_.data(), params_.size(), ++step_, o);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -881,7 +911,7 @@ template <typename T> void Pi0<T>::sample(const SampleInput& in, float* out, boo
     copy_prefix_cache(s.cache);
     suffix_setup(state_, in, R, 1, P, 0, false);
     state_tokens_forward(state_);
-    std::copy(state_.state_tok.begin(), state_.state_tok.end(), state_.stack.x.begin());
+    copy(exec_, state_.stack.x.data(), state_.state_tok.data(), state_.state_tok.size());
     StackForward(exec_, c, w_.ae, De, c.e_mlp, state_.stack, s.cache, P, state_.mask.data(), state_.cs.data(),
                  state_.sn.data(), true);
     suffix_setup(s, in, R, Ha, P + 1, 1, false);
@@ -893,7 +923,7 @@ template <typename T> void Pi0<T>::sample(const SampleInput& in, float* out, boo
         for (int i = 0; i < HA; i++) s.xt[(size_t)bq * HA + i] = T(x[(size_t)(bq % B) * HA + i]);
       }
       action_tokens_forward(s, tseq.data());
-      std::copy(s.act_tok.begin(), s.act_tok.end(), s.stack.x.begin());
+      copy(exec_, s.stack.x.data(), s.act_tok.data(), s.act_tok.size());
       StackForward(exec_, c, w_.ae, De, c.e_mlp, s.stack, s.cache, P + 1, s.mask.data(), s.cs.data(), s.sn.data(),
                    false);
       head_forward(s, 0);
@@ -1035,8 +1065,9 @@ void Pi0<T>::joint_velocity(const ObsInput& in, const std::vector<T>& x, double 
   template void BuildLayout<T>(const Config&, T*, Weights<T>*, std::vector<ParamEntry>*);                        \
   template void BuildVlmLayout<T>(const Config&, SlabCarver<T>&, Weights<T>*);                                    \
   template void InitParams<T>(const std::vector<ParamEntry>&, uint64_t, T*);                                      \
-  template double AdamWStep<T>(ThreadPool&, const std::vector<ParamEntry>&, T*, const T*, T*, T*, size_t, int64_t, \
+  template double AdamWStep<T>(const Exec&, const std::vector<ParamEntry>&, T*, const T*, T*, T*, size_t, int64_t, \
                                const AdamWConfig&);                                                               \
+  template void SelectDevice<T>(Exec&, bool);                                                                     \
   template void StackForward<T>(const Exec&, const Config&, const std::vector<GemmaLayerW<T>>&, int, int,         \
                                 StackActs<T>&, KVCache<T>&, int, const uint8_t*, const T*, const T*, bool);       \
   template void StackBackward<T>(const Exec&, const Config&, const std::vector<GemmaLayerW<T>>&,                  \

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "pi0/buffer.h"
 #include "pi0/config.h"
 #include "pi0/fast.h"
 
@@ -111,88 +112,90 @@ struct AdamWConfig {
 // A K/V cache for one stack: per layer (B, rows, KV*hd), post-RoPE K.
 template <typename T> struct KVCache {
   int B = 0, rows = 0;
-  std::vector<T> k, v;  // (L, B, rows, KV*hd)
+  Buf<T> k, v;  // (L, B, rows, KV*hd)
 };
 
 // Saved activations of one pass of Tq new tokens (Bq sequences) through a Gemma stack, plus backward scratch.
 template <typename T> struct StackActs {
   int Bq = 0, Tq = 0, Tk = 0;
-  std::vector<T> x;                // (L+1, M, D) residual stream at each layer input; x[L] = output
-  std::vector<T> ln1, ln2;         // (L, M, D)
-  std::vector<T> rstd1, rstd2;     // (L, M)
-  std::vector<T> q_pre, q;         // (L, M, H*hd) before / after RoPE
-  std::vector<T> k_pre, v_new;     // (L, M, KV*hd)
-  std::vector<T> att;              // (L, Bq, Tq, H, Tk)
-  std::vector<T> atty;             // (L, M, H*hd)
-  std::vector<T> x_mid;            // (L, M, D)
-  std::vector<T> gate, up, hgl;    // (L, M, F)
+  Buf<T> x;                // (L+1, M, D) residual stream at each layer input; x[L] = output
+  Buf<T> ln1, ln2;         // (L, M, D)
+  Buf<T> rstd1, rstd2;     // (L, M)
+  Buf<T> q_pre, q;         // (L, M, H*hd) before / after RoPE
+  Buf<T> k_pre, v_new;     // (L, M, KV*hd)
+  Buf<T> att;              // (L, Bq, Tq, H, Tk)
+  Buf<T> atty;             // (L, M, H*hd)
+  Buf<T> x_mid;            // (L, M, D)
+  Buf<T> gate, up, hgl;    // (L, M, F)
   // backward scratch (one layer at a time)
-  std::vector<T> dres, dmid, dln;              // (M, D)
-  std::vector<T> dhgl, dgate, dup;             // (M, F)
-  std::vector<T> datty, dq, dq_pre;            // (M, H*hd)
-  std::vector<T> dk_pre, dv_new;               // (M, KV*hd)
-  std::vector<T> att_scratch;                  // (Bq, Tq, H, Tk)
+  Buf<T> dres, dmid, dln;              // (M, D)
+  Buf<T> dhgl, dgate, dup;             // (M, F)
+  Buf<T> datty, dq, dq_pre;            // (M, H*hd)
+  Buf<T> dk_pre, dv_new;               // (M, KV*hd)
+  Buf<T> att_scratch;                  // (Bq, Tq, H, Tk)
 };
 
 template <typename T> struct VitActs {
   int BC = 0;
-  std::vector<T> cols;                  // (M, 3*p*p) im2col patches, M = BC*Np
-  std::vector<T> x;                     // (Lv+1, M, Dv)
-  std::vector<T> ln1, ln2;              // (Lv, M, Dv)
-  std::vector<T> mean1, rstd1, mean2, rstd2;  // (Lv, M)
-  std::vector<T> q, k, v, atty, x_mid;  // (Lv, M, Dv)
-  std::vector<T> att;                   // (Lv, BC, Np, Hv, Np)
-  std::vector<T> fc1, fc1g;             // (Lv, M, Fv) pre / post GELU
-  std::vector<T> post, post_mean, post_rstd;  // (M, Dv), (M)
-  std::vector<T> proj;                  // (M, Dl)
+  Buf<T> cols;                  // (M, 3*p*p) im2col patches, M = BC*Np
+  Buf<T> x;                     // (Lv+1, M, Dv)
+  Buf<T> ln1, ln2;              // (Lv, M, Dv)
+  Buf<T> mean1, rstd1, mean2, rstd2;  // (Lv, M)
+  Buf<T> q, k, v, atty, x_mid;  // (Lv, M, Dv)
+  Buf<T> att;                   // (Lv, BC, Np, Hv, Np)
+  Buf<T> fc1, fc1g;             // (Lv, M, Fv) pre / post GELU
+  Buf<T> post, post_mean, post_rstd;  // (M, Dv), (M)
+  Buf<T> proj;                  // (M, Dl)
   // backward scratch
-  std::vector<T> dres, dmid, dln, dq, dk, dv, datty;  // (M, Dv)
-  std::vector<T> dfc1, dfc1g;                         // (M, Fv)
-  std::vector<T> dproj;                               // (M, Dl)
-  std::vector<T> att_scratch;                         // (BC, Np, Hv, Np)
+  Buf<T> dres, dmid, dln, dq, dk, dv, datty;  // (M, Dv)
+  Buf<T> dfc1, dfc1g;                         // (M, Fv)
+  Buf<T> dproj;                               // (M, Dl)
+  Buf<T> att_scratch;                         // (BC, Np, Hv, Np)
 };
 
 // Prefix inputs and activations (vision + VLM stack), shared by loss() and sample().
 template <typename T> struct PrefixActs {
   int B = 0;
-  std::vector<T> images;              // (B, C, S, S, 3)
+  Buf<T> images;              // (B, C, S, S, 3)
   std::vector<uint8_t> pad;           // (B, P)
   std::vector<int> npad;              // (B) number of valid prefix tokens
-  std::vector<uint8_t> mask;          // (B, P, P)
-  std::vector<T> cs, sn;              // (B, P, hd/2)
+  Buf<uint8_t> mask;          // (B, P, P)
+  Buf<T> cs, sn;              // (B, P, hd/2)
   VitActs<T> vit;
   StackActs<T> stack;
   KVCache<T> cache, dcache;           // (L, B, P, KV*hd)
-  std::vector<T> dx0;                 // (B*P, Dl)
+  Buf<T> dx0;                 // (B*P, Dl)
 };
 
 // Suffix activations for R*B sequences: the state token and/or action tokens, the AE stack, the output head.
 template <typename T> struct SuffixActs {
   int Bq = 0, Tq = 0, Tc = 0;  // sequences, new tokens in this pass, cached key rows
-  std::vector<uint8_t> mask;   // (Bq, Tq, Tc+Tq)
-  std::vector<T> cs, sn;       // (Bq, Tq, hd/2)
-  std::vector<T> state_in;     // (Bq, Ds)
-  std::vector<T> state_tok;    // (Bq, De)
-  std::vector<T> xt;           // (Bq*Ha, A) noisy actions
-  std::vector<T> temb;         // (Bq, De) sin/cos time embedding
+  Buf<uint8_t> mask;   // (Bq, Tq, Tc+Tq)
+  Buf<T> cs, sn;       // (Bq, Tq, hd/2)
+  Buf<T> state_in;     // (Bq, Ds)
+  Buf<T> state_tok;    // (Bq, De)
+  Buf<T> xt;           // (Bq*Ha, A) noisy actions
+  Buf<T> temb;         // (Bq, De) sin/cos time embedding
   std::vector<int> cfg_idx;    // (Bq)
-  std::vector<T> ain;          // (Bq*Ha, De) action_in_proj
-  std::vector<T> fuse_in;      // (Bq*Ha, 2*De) concat(action, time)
-  std::vector<T> fuse_h, fuse_s;  // (Bq*Ha, De) action_time_mlp_in before / after SiLU
-  std::vector<T> act_tok;      // (Bq*Ha, De) action_time_mlp_out + cfg_embedding
+  Buf<T> ain;          // (Bq*Ha, De) action_in_proj
+  Buf<T> fuse_in;      // (Bq*Ha, 2*De) concat(action, time)
+  Buf<T> fuse_h, fuse_s;  // (Bq*Ha, De) action_time_mlp_in before / after SiLU
+  Buf<T> act_tok;      // (Bq*Ha, De) action_time_mlp_out + cfg_embedding
   StackActs<T> stack;
   KVCache<T> cache, dcache;    // (L, Bq, Tc+Tq, KV*hd)
-  std::vector<T> yin, y, yrstd;  // (Bq*Ha, De) final-norm input/output, (Bq*Ha)
-  std::vector<T> v;            // (Bq*Ha, A) predicted velocity
+  Buf<T> yin, y, yrstd;  // (Bq*Ha, De) final-norm input/output, (Bq*Ha)
+  Buf<T> v;            // (Bq*Ha, A) predicted velocity
   // backward
-  std::vector<T> dv, dy, dyin, dx0;  // (Bq*Ha, A), (Bq*Ha, De) x2, (Bq*S, De)
-  std::vector<T> dstate;             // (Bq, De)
-  std::vector<T> dact, dfuse_s, dfuse_h, dfuse_in;  // (Bq*Ha, De), .., (Bq*Ha, 2*De)
+  Buf<T> dv, dy, dyin, dx0;  // (Bq*Ha, A), (Bq*Ha, De) x2, (Bq*S, De)
+  Buf<T> dstate;             // (Bq, De)
+  Buf<T> dact, dfuse_s, dfuse_h, dfuse_in;  // (Bq*Ha, De), .., (Bq*Ha, 2*De)
 };
 
 template <typename T> class Pi0 {
  public:
-  Pi0(const Config& cfg, uint64_t seed, bool fast, int threads);
+  // cuda: run on the GPU (managed memory, cuda/ kernels; float only). Throws Pi0Error naming the reason when this
+  // build or machine has no usable device.
+  Pi0(const Config& cfg, uint64_t seed, bool fast, int threads, bool cuda = false);
   const Config& config() const { return cfg_; }
   const std::vector<ParamEntry>& spec() const { return spec_; }
   T* params() { return params_.data(); }
@@ -205,6 +208,7 @@ template <typename T> class Pi0 {
   void zero_grad();
   void set_threads(int n);
   bool fast() const { return exec_.fast; }
+  bool cuda() const { return exec_.cuda; }
 
   LossOutput loss(const LossInput& in);
   double optimizer_step(const AdamWConfig& o);  // returns the pre-clip global grad norm
@@ -231,7 +235,7 @@ template <typename T> class Pi0 {
 
   Config cfg_;
   std::vector<ParamEntry> spec_;
-  std::vector<T> params_, grads_, m_, v_;
+  Buf<T> params_, grads_, m_, v_;
   Weights<T> w_, g_;
   int64_t step_ = 0;
   std::unique_ptr<ThreadPool> pool_;
@@ -260,10 +264,14 @@ template <typename T> void BuildVlmLayout(const Config& c, SlabCarver<T>& s, Wei
 // Normal(0, 1/fan_in) / zero / one per the spec's init, from one splitmix64 stream seeded by `seed`.
 template <typename T> void InitParams(const std::vector<ParamEntry>& spec, uint64_t seed, T* params);
 // One AdamW step over a slab of n values described by spec (per-tensor lr group; weight decay on matrices only);
-// step is the step count including this one (bias correction). Returns the pre-clip global grad norm.
+// step is the step count including this one (bias correction). Returns the pre-clip global grad norm. Runs on
+// ex.pool, or on the GPU when ex.cuda.
 template <typename T>
-double AdamWStep(ThreadPool& pool, const std::vector<ParamEntry>& spec, T* params, const T* grads, T* m, T* v,
+double AdamWStep(const Exec& ex, const std::vector<ParamEntry>& spec, T* params, const T* grads, T* m, T* v,
                  size_t n, int64_t step, const AdamWConfig& o);
+// Sets up ex for a model on the CPU or (cuda) the GPU: checks that a usable device exists and that T is float,
+// and switches new buffers to managed memory; throws Pi0Error saying why not.
+template <typename T> void SelectDevice(Exec& ex, bool cuda);
 template <typename T>
 void StackForward(const Exec& ex, const Config& c, const std::vector<GemmaLayerW<T>>& W, int D, int F,
                   StackActs<T>& a, KVCache<T>& cache, int Tc, const uint8_t* mask, const T* cs, const T* sn,

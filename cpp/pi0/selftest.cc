@@ -76,7 +76,7 @@ double FiniteDiff(const std::function<double()>& f, const std::vector<Tensor>& t
   return worst;
 }
 
-double Dot(const std::vector<double>& a, const std::vector<double>& r) {
+template <typename A, typename R> double Dot(const A& a, const R& r) {
   double s = 0;
   for (size_t i = 0; i < a.size(); i++) s += a[i] * r[i];
   return s;
@@ -269,7 +269,7 @@ double CheckVit(TestRng& rng, int depth) {
     return Dot(a.proj, R);
   };
   f();
-  a.dproj = R;
+  a.dproj.assign(R.begin(), R.end());
   VitBackward(kRef, c, s.w, s.gw, a);
   std::vector<Tensor> ts = s.tensors("vision_tower");
   for (auto t : s.tensors("multi_modal_projector")) ts.push_back(t);
@@ -290,8 +290,10 @@ double CheckStack(TestRng& rng, bool kv_only) {
   KVCache<double> cache, dcache;
   AllocCache(cache, c, Bq, ks);
   AllocCache(dcache, c, Bq, ks);
-  cache.k = rng.vec<double>(cache.k.size());
-  cache.v = rng.vec<double>(cache.v.size());
+  for (auto* kv : {&cache.k, &cache.v}) {
+    auto r = rng.vec<double>(kv->size());
+    kv->assign(r.begin(), r.end());
+  }
   auto x0 = rng.vec<double>((size_t)M * D);
   std::vector<uint8_t> mask((size_t)Bq * Tq * Tk);
   for (auto& m : mask) m = rng.below(4) != 0;
@@ -329,13 +331,13 @@ double CheckStack(TestRng& rng, bool kv_only) {
   ts.push_back({x0.data(), dx0.data(), dx0.size()});
   if (!kv_only) {
     // cached rows [0, Tc): their grads are what the prefix receives
-    std::vector<double> dk_cached(dcache.k), dv_cached(dcache.v);
+    Buf<double> dk_cached(dcache.k), dv_cached(dcache.v);
     for (size_t i = 0; i < cache.k.size(); i++)
       if (own(i)) dk_cached[i] = dv_cached[i] = 0;
     // perturbing a cached row must not be overwritten by the pass: only rows < Tc are checked
     std::vector<Tensor> cached;
     double worst = FiniteDiff(f, ts, rng, 10);
-    std::vector<double> kc(cache.k), vc(cache.v);
+    Buf<double> kc(cache.k), vc(cache.v);
     for (int l = 0; l < c.depth; l++)
       for (int b = 0; b < Bq; b++) {
         size_t off = (size_t)l * CL + (size_t)b * ks * KD;

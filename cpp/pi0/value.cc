@@ -28,8 +28,9 @@ void BuildValueLayout(const Config& c, int bins, T* base, Weights<T>* w, ValueHe
 }
 
 template <typename T>
-ValueModel<T>::ValueModel(const Config& cfg, int bins, uint64_t seed, bool fast, int threads)
+ValueModel<T>::ValueModel(const Config& cfg, int bins, uint64_t seed, bool fast, int threads, bool cuda)
     : cfg_(cfg), bins_(bins), w_{}, g_{}, hw_{}, hg_{} {
+  SelectDevice<T>(exec_, cuda);
   if (bins < 2 || bins > 100000)
     throw Pi0Error("value model: bins is " + std::to_string(bins) + "; pass an integer in [2, 100000] (OpenTau: 201)");
   BuildValueLayout<T>(cfg_, bins_, nullptr, &w_, &hw_, &spec_);
@@ -47,7 +48,7 @@ ValueModel<T>::ValueModel(const Config& cfg, int bins, uint64_t seed, bool fast,
   SetBlasThreads(1);  // the pool splits GEMMs itself (fast.h)
 }
 
-template <typename T> void ValueModel<T>::zero_grad() { std::fill(grads_.begin(), grads_.end(), T(0)); }
+template <typename T> void ValueModel<T>::zero_grad() { zero(exec_, grads_); }
 
 template <typename T> void ValueModel<T>::set_threads(int n) {
   pool_ = std::make_unique<ThreadPool>(n);
@@ -137,16 +138,16 @@ template <typename T> void ValueModel<T>::backward() {
   auto& a = a_;
   const int B = a.B, C = c.num_cameras, Np = c.patches(), Lt = c.max_token_len, P = c.prefix_len(), N = P + 2;
   const int Dl = c.l_width;
-  zero(a.dy);
+  zero(exec_, a.dy);
   mm_bwd(exec_, a.dy.data(), hg_.head_w, hg_.head_b, a.dlogits.data(), a.y.data(), hw_.head_w, B, Dl, bins_);
-  zero(a.dyin);
+  zero(exec_, a.dyin);
   rms_bwd(exec_, a.dyin.data(), g_.llm_norm, a.dy.data(), a.yin.data(), w_.llm_norm, a.yrstd.data(), B, Dl);
-  zero(a.dx);
+  zero(exec_, a.dx);
   for (int b = 0; b < B; b++)
     std::copy(a.dyin.begin() + (size_t)b * Dl, a.dyin.begin() + (size_t)(b + 1) * Dl,
               a.dx.begin() + ((size_t)b * N + P + 1) * Dl);
-  zero(a.dcache.k);  // no later pass reads this one's K/V
-  zero(a.dcache.v);
+  zero(exec_, a.dcache.k);  // no later pass reads this one's K/V
+  zero(exec_, a.dcache.v);
   StackBackward(exec_, c, w_.llm, g_.llm, Dl, c.l_mlp, a.stack, a.cache, a.dcache, 0, a.mask.data(), a.cs.data(),
                 a.sn.data(), false, a.dx.data(), a.dx.data());
   const T scale = T(std::sqrt((double)Dl));
@@ -216,7 +217,7 @@ template <typename T> void ValueModel<T>::predict(const ObsInput& in, float* log
 }
 
 template <typename T> double ValueModel<T>::optimizer_step(const AdamWConfig& o) {
-  return AdamWStep(*pool_, spec_, params_.data(), grads_.data(), m_.data(), v_.data(), params_.size(), ++step_, o);
+  return AdamWStep(exec_, spec_, params_.data(), grads_.data(), m_.data(), v_.data(), params_.size(), ++step_, o);
 }
 
 #define RIPTIDE_VALUE_INSTANTIATE(T)                                                                            \

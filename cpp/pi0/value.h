@@ -45,27 +45,27 @@ struct ValueLossOutput {
 
 template <typename T> struct ValueActs {
   int B = 0;
-  std::vector<T> images;        // (B, C, S, S, 3)
+  Buf<T> images;        // (B, C, S, S, 3)
   std::vector<int32_t> tokens;  // (B, Lt)
-  std::vector<T> state;         // (B, Ds)
-  std::vector<uint8_t> mask;    // (B, N, N)
-  std::vector<T> cs, sn;        // (B, N, hd/2)
+  Buf<T> state;         // (B, Ds)
+  Buf<uint8_t> mask;            // (B, N, N)
+  Buf<T> cs, sn;        // (B, N, hd/2)
   VitActs<T> vit;
   StackActs<T> stack;
   KVCache<T> cache, dcache;     // (L, B, N, KV*hd)
-  std::vector<T> state_tok;     // (B, Dl)
-  std::vector<T> yin, y, yrstd; // (B, Dl) readout's last hidden state, after llm_norm; (B)
-  std::vector<T> logits;        // (B, K)
+  Buf<T> state_tok;     // (B, Dl)
+  Buf<T> yin, y, yrstd; // (B, Dl) readout's last hidden state, after llm_norm; (B)
+  Buf<T> logits;        // (B, K)
   // backward
-  std::vector<T> dlogits;       // (B, K)
-  std::vector<T> dy, dyin;      // (B, Dl)
-  std::vector<T> dx;            // (B*N, Dl) grad of the stack output, then of its input
-  std::vector<T> dstate;        // (B, Dl)
+  Buf<T> dlogits;       // (B, K)
+  Buf<T> dy, dyin;      // (B, Dl)
+  Buf<T> dx;            // (B*N, Dl) grad of the stack output, then of its input
+  Buf<T> dstate;        // (B, Dl)
 };
 
 template <typename T> class ValueModel {
  public:
-  ValueModel(const Config& cfg, int bins, uint64_t seed, bool fast, int threads);
+  ValueModel(const Config& cfg, int bins, uint64_t seed, bool fast, int threads, bool cuda = false);  // cuda: Pi0's
   const Config& config() const { return cfg_; }
   int bins() const { return bins_; }
   // c_k = -1 + k/(K-1): the normalised return bin k stands for
@@ -81,6 +81,7 @@ template <typename T> class ValueModel {
   void zero_grad();
   void set_threads(int n);
   bool fast() const { return exec_.fast; }
+  bool cuda() const { return exec_.cuda; }
 
   ValueLossOutput loss(const ValueLossInput& in);  // accumulates into grads() when in.backward
   void predict(const ObsInput& in, float* logits);  // (B, K); no grads
@@ -94,7 +95,7 @@ template <typename T> class ValueModel {
   Config cfg_;
   int bins_;
   std::vector<ParamEntry> spec_;
-  std::vector<T> params_, grads_, m_, v_;
+  Buf<T> params_, grads_, m_, v_;
   Weights<T> w_, g_;
   ValueHeadW<T> hw_, hg_;
   int64_t step_ = 0;

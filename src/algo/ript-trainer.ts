@@ -177,6 +177,7 @@ export class RiptTrainer {
         cfgScale: c.algo.cfg_scale,
         flowSteps: c.algo.flow_steps,
         threads: c.runtime.threads ?? undefined,
+        device: c.runtime.device,
       },
     };
   }

@@ -120,7 +120,7 @@ export class SftTrainer {
       ...DEFAULT_SETTINGS,
       tasks: [],
       image: { width: data.width, height: data.height },
-      policy: { ...DEFAULT_SETTINGS.policy, preset: c.policy.preset, seed: c.seed, checkpoint: c.policy.checkpoint ?? undefined, threads: c.runtime.threads ?? undefined },
+      policy: { ...DEFAULT_SETTINGS.policy, preset: c.policy.preset, seed: c.seed, checkpoint: c.policy.checkpoint ?? undefined, threads: c.runtime.threads ?? undefined, device: c.runtime.device },
     };
     const learner = new LearnerActor({
       settings,
@@ -195,7 +195,7 @@ export class SftTrainer {
     const data = this.#data!;
     const [result] = await evaluatePolicy(
       {
-        policy: { checkpoint: dir, threads: c.runtime.threads ?? undefined },
+        policy: { checkpoint: dir, threads: c.runtime.threads ?? undefined, device: c.runtime.device },
         tasks,
         image: { width: data.width, height: data.height },
         executeSteps: Math.min(c.eval.execute_steps ?? 50, this.#horizon),

@@ -1,6 +1,8 @@
 // `riptide bench model`: PI0 training step time (forward + backward + AdamW) and chunk-sampling latency on random
-// inputs, with achieved GFLOP/s from the analytic count (src/model/flops.ts) next to OpenBLAS sgemm GFLOP/s
-// measured in the same run, so a figure can be read as a fraction of what the machine's GEMM does.
+// inputs, with achieved GFLOP/s from the analytic count (src/model/flops.ts). On the CPU the figures sit next to
+// OpenBLAS sgemm GFLOP/s measured in the same run, so a figure reads as a fraction of what the machine's GEMM does;
+// on a GPU (--device cuda) next to our own GEMM kernel's TFLOP/s measured in the same run, and as MFU: achieved
+// FLOP/s over the device's dense bf16 tensor-core peak (a table of known parts below).
 import { performance } from 'node:perf_hooks';
 
 import { RiptideError } from '../errors.ts';
@@ -9,6 +11,7 @@ import { Rng } from '../rng.ts';
 import { loadPi0Config, type Pi0Config } from '../model/config.ts';
 import { pi0Flops, sampleFlops } from '../model/flops.ts';
 import type { LossBatch, SampleBatch } from '../model/native-types.ts';
+import { cudaInfo, describeCuda, resolveDevice, type DeviceChoice } from '../model/device.ts';
 import { hasNativePi0, Pi0Policy } from '../model/pi0.ts';
 import { gitCommit, machineInfo, printTable, writeJsonAtomic, type TableRow } from './report-json.ts';
 
@@ -19,10 +22,22 @@ export interface BenchModelOptions {
   sampleBatches?: number[]; // sampling batch sizes, default [1, 16]
   steps?: number; // timed repetitions per figure (after one warm-up), default 3
   threads?: number; // native compute threads (default: the addon's choice)
+  device?: DeviceChoice; // default cpu
+  gemm?: 'bf16' | 'fp32'; // GEMM precision on the GPU, default bf16
 }
 
 const FLOW_STEPS = 10;
 const SGEMM_N = 1024;
+const GPU_GEMM_N = 4096;
+
+// Dense bf16 tensor-core peaks (TFLOP/s, no sparsity) from NVIDIA's datasheets, matched on the device name.
+const BF16_PEAK_TFLOPS: [RegExp, number][] = [
+  [/H200/, 989],
+  [/H100.*PCIe/, 756],
+  [/H100/, 989], // SXM
+  [/A100/, 312],
+  [/L40S/, 362],
+];
 const ADAMW = { lrModel: 1e-5, lrHeader: 1e-4, weightDecay: 1e-10, clipNorm: 1 };
 
 // Deterministic inputs (seeded), so every run times the same work.
@@ -78,11 +93,15 @@ export async function benchModel(opts: BenchModelOptions): Promise<BenchModelRep
   if (!Number.isInteger(steps) || steps < 1) throw new RiptideError(`bench model: steps must be a positive integer, got ${steps}`);
 
   const flops = pi0Flops(config);
-  // The machine's sgemm is measured before and after the model work, 3 times each, and the best figure is the
-  // baseline: a noisy neighbour then lowers our ratio, never raises it.
-  const sgemmTrials = () => [0, 1, 2].map(() => native().pi0.sgemmGflops(SGEMM_N, 10));
-  const sgemmBefore = sgemmTrials();
-  const policy = Pi0Policy.create({ config, seed: 0, threads: opts.threads });
+  const device = resolveDevice(opts.device ?? 'cpu', '--device');
+  const pi0 = native().pi0;
+  if (device === 'cuda') pi0.cudaSetGemm!(opts.gemm ?? 'bf16');
+  // The baseline GEMM is measured before and after the model work, 3 times each, and the best figure counts: a
+  // noisy neighbour then lowers our ratio, never raises it.
+  const gemmTrials = () =>
+    [0, 1, 2].map(() => (device === 'cuda' ? pi0.cudaGemmTflops!(GPU_GEMM_N, 20) * 1e3 : pi0.sgemmGflops(SGEMM_N, 10)));
+  const sgemmBefore = gemmTrials();
+  const policy = Pi0Policy.create({ config, seed: 0, threads: opts.threads, device });
 
   const report: BenchModelReport = {
     preset: config.name,
@@ -91,8 +110,13 @@ export async function benchModel(opts: BenchModelOptions): Promise<BenchModelRep
     flow_steps: FLOW_STEPS,
     train_gflop_per_sample: flops.train / 1e9,
     sample_gflop_per_chunk_per_sample: sampleFlops(flops, FLOW_STEPS) / 1e9,
-    sgemm_n: SGEMM_N,
+    device,
+    sgemm_n: device === 'cuda' ? GPU_GEMM_N : SGEMM_N,
   };
+  if (device === 'cuda') {
+    report.gpu = describeCuda();
+    report.gemm_precision = opts.gemm ?? 'bf16';
+  }
   const rows: TableRow[] = [];
 
   let trainGflops = 0;
@@ -117,20 +141,30 @@ export async function benchModel(opts: BenchModelOptions): Promise<BenchModelRep
     rows.push({ figure: `sample chunk (${FLOW_STEPS} steps)`, batch: B, ms, 'samples/s': (B * 1e3) / ms, 'GFLOP/s': gflops });
   }
 
-  const sgemmAll = [...sgemmBefore, ...sgemmTrials()];
+  const sgemmAll = [...sgemmBefore, ...gemmTrials()];
   const sgemm = Math.max(...sgemmAll);
   report.sgemm_gflops = sgemm;
   report.sgemm_gflops_min = Math.min(...sgemmAll);
   report.train_gflops = trainGflops;
   report.train_sgemm_ratio = trainGflops / sgemm;
-  rows.unshift({ figure: 'sgemm (best of 6)', batch: SGEMM_N, ms: null, 'samples/s': null, 'GFLOP/s': sgemm });
+  const gemmName = device === 'cuda' ? `our GEMM, ${opts.gemm ?? 'bf16'} (best of 6)` : 'sgemm (best of 6)';
+  rows.unshift({ figure: gemmName, batch: device === 'cuda' ? GPU_GEMM_N : SGEMM_N, ms: null, 'samples/s': null, 'GFLOP/s': sgemm });
   for (const r of rows) r['vs sgemm'] = (r['GFLOP/s'] as number) / sgemm;
+  if (device === 'cuda') {
+    const peak = BF16_PEAK_TFLOPS.find(([re]) => re.test(cudaInfo().name))?.[1];
+    report.bf16_peak_tflops = peak ?? 'unknown part: add it to BF16_PEAK_TFLOPS in src/cli/bench-model.ts';
+    if (peak) {
+      report.train_mfu = trainGflops / (peak * 1e3);
+      for (const r of rows) r.MFU = (r['GFLOP/s'] as number) / (peak * 1e3);
+    }
+  }
 
   report.machine = machineInfo();
   report.git_commit = gitCommit();
   report.date = new Date().toISOString();
 
-  console.log(`PI0 '${config.name}': ${(policy.paramCount / 1e6).toFixed(2)} M params, ${steps} timed repetitions after a warm-up`);
+  const where = device === 'cuda' ? `on ${describeCuda()}` : 'on the CPU';
+  console.log(`PI0 '${config.name}' ${where}: ${(policy.paramCount / 1e6).toFixed(2)} M params, ${steps} timed repetitions after a warm-up`);
   printTable(rows);
   if (opts.json) {
     writeJsonAtomic(opts.json, report);

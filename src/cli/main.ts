@@ -6,6 +6,7 @@ import { recapConfigHelp } from '../config/recap-config.ts';
 import { sftConfigHelp } from '../config/sft-config.ts';
 import { trainConfigHelp } from '../config/train-config.ts';
 import { loadPi0Config } from '../model/config.ts';
+import { DEVICE_CHOICES, type DeviceChoice } from '../model/device.ts';
 
 /** `riptide rollout` and `riptide eval`: the same run, with different defaults. */
 async function rollout(tasks: string[], opts: Record<string, string | undefined>): Promise<void> {
@@ -32,12 +33,26 @@ function buildProgram(): Command {
     });
   bench
     .command('model')
-    .description('PI0 training and sampling speed next to OpenBLAS sgemm GFLOP/s')
+    .description('PI0 training and sampling speed next to the GEMM baseline (OpenBLAS sgemm; on a GPU our GEMM, and MFU)')
     .option('--preset <name>', 'model preset: tiny, small, pi0 or a JSON file', 'small')
+    .option('--device <device>', 'cpu, cuda or auto (the GPU when present)', 'cpu')
+    .option('--gemm <precision>', 'GEMM precision on the GPU: bf16 (tensor cores) or fp32', 'bf16')
+    .option('--batches <list>', 'training batch sizes, comma-separated', '8,32')
+    .option('--sample-batches <list>', 'sampling batch sizes, comma-separated', '1,16')
+    .option('--steps <n>', 'timed repetitions per figure, after a warm-up', '3')
     .option('--json <file>', 'write the figures as JSON')
     .action(async (opts) => {
       const { benchModel } = await import('./bench-model.ts');
-      await benchModel({ preset: opts.preset, json: opts.json });
+      if (!['bf16', 'fp32'].includes(opts.gemm)) throw new RiptideError(`--gemm: '${opts.gemm}' is not a precision. Fix: use bf16 or fp32.`);
+      await benchModel({
+        preset: opts.preset,
+        json: opts.json,
+        device: deviceOption(opts.device),
+        gemm: opts.gemm,
+        batches: intList(opts.batches, '--batches'),
+        sampleBatches: intList(opts.sampleBatches, '--sample-batches'),
+        steps: positiveInt(opts.steps, '--steps'),
+      });
     });
 
   bench
@@ -61,6 +76,16 @@ function buildProgram(): Command {
       await benchEnvReuse({ ...workloadOpts(tasks, opts), runtime: runtimeOpts(opts), modes: modes as never, json: opts.json });
     });
   addRunOptions(bench.commands.at(-1)!, { tasks: 'libero_10/0 libero_10/1', envs: '2', preset: 'small', image: '256' }); // RIPT-VLA renders 256x256
+
+  program
+    .command('device')
+    .description('what CUDA this build and machine offer; --check runs every CUDA kernel against the CPU reference')
+    .option('--check', 'run the kernel checks (needs a GPU; without one: bash cpp/dev/cuda-check/emulator.sh)')
+    .option('--json <file>', 'write the device facts (and checks) as JSON')
+    .action(async (opts) => {
+      const { deviceCommand } = await import('./device.ts');
+      deviceCommand({ check: opts.check === true, json: opts.json });
+    });
 
   program
     .command('train [overrides...]')
@@ -330,6 +355,7 @@ function addRunOptions(cmd: Command, defaults: { tasks: string; envs: string; pr
     .option('--max-steps <n>', 'task.max_episode_length (default: each task suite\'s budget)')
     .option('--image <px>', 'camera image size (square)', defaults.image ?? '128')
     .option('--cfg-scale <s>', 'classifier-free guidance scale', '1')
+    .option('--device <device>', 'where the policy runs: cpu, cuda or auto (the GPU when present)', 'cpu')
     .option('--pipeline', 'double-buffer each env actor\'s envs in two halves')
     .option('--serial', 'run every actor in the main thread (debugging)')
     .option('--seed <n>', 'first episode seed', '0');
@@ -350,7 +376,7 @@ function runtimeOpts(opts: Record<string, string | boolean | undefined>) {
     image: { width: image, height: image },
     pipeline: opts.pipeline === true,
     mode: opts.serial === true ? ('serial' as const) : ('actors' as const),
-    policy: { preset, checkpoint, seed: 0, cfgScale, flowSteps: 10 },
+    policy: { preset, checkpoint, seed: 0, cfgScale, flowSteps: 10, device: deviceOption(opts.device) },
   };
 }
 
@@ -373,6 +399,11 @@ function intOption(v: string, flag: string, min: number): number {
 }
 
 const positiveInt = (v: string, flag: string) => intOption(v, flag, 1);
+function deviceOption(v: unknown): DeviceChoice {
+  if (!(DEVICE_CHOICES as readonly unknown[]).includes(v)) throw new RiptideError(`--device: '${String(v)}' is not a device. Fix: use ${DEVICE_CHOICES.join(', ')}.`);
+  return v as DeviceChoice;
+}
+const intList = (v: string, flag: string) => v.split(',').map((x) => positiveInt(x.trim(), flag));
 const nonNegativeInt = (v: string, flag: string) => intOption(v, flag, 0);
 
 export async function main(argv: string[]): Promise<void> {

@@ -2,7 +2,7 @@
 // conventions as the train config (every key has a default; `riptide sft --help` is generated from this schema).
 import { z } from 'zod';
 
-import { commandConfig, group, int, num, str } from './train-config.ts';
+import { commandConfig, device, group, int, num, str } from './train-config.ts';
 
 export const SftConfigSchema = z
   .object({
@@ -41,6 +41,7 @@ export const SftConfigSchema = z
     }),
     runtime: group({
       threads: int(1).nullable().default(null).describe('model threads; null = all cores'),
+      device: device(),
     }),
   })
   .strict();

@@ -2,6 +2,7 @@
 // the source of `riptide train --help`, so the help and the schema cannot drift apart.
 import { z } from 'zod';
 
+import { DEVICE_CHOICES } from '../model/device.ts';
 import { loadConfig } from './load.ts';
 
 export const int = (min: number) =>
@@ -12,6 +13,11 @@ export const int = (min: number) =>
 export const num = () => z.number({ error: 'must be a number' });
 export const bool = () => z.boolean({ error: 'must be true or false' });
 export const str = () => z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
+export const device = () =>
+  z
+    .enum(DEVICE_CHOICES, { error: `must be one of ${DEVICE_CHOICES.join(', ')}` })
+    .default('cpu')
+    .describe('where the model runs: cpu, cuda (an NVIDIA GPU; an error without one) or auto (the GPU when present)');
 
 // Every group may be left out: prefault parses {} through the group so each leaf takes its own default
 // (every leaf has one, which TypeScript cannot see through the generic shape, hence the cast).
@@ -119,6 +125,7 @@ export const TrainConfigSchema = z
       pipeline: bool().default(false).describe('overlap env stepping with model inference'),
       max_batch: int(1).default(64).describe('largest inference batch'),
       threads: int(1).nullable().default(null).describe('model threads; null = all cores'),
+      device: device(),
     }),
   })
   .strict()

@@ -69,6 +69,7 @@ export interface NativePi0Model {
   optimizerStep(opts: AdamWOptions): { gradNorm: number };
   sample(batch: SampleBatch): Float32Array; // B*H*A normalised actions at t = 0
   setThreads(n: number): void;
+  device(): 'cpu' | 'cuda';
 }
 
 // The value model (cpp/pi0/value.h). K bins; bin k stands for the normalised return -1 + k/(K-1), k in [0, K).
@@ -90,6 +91,7 @@ export interface ValueModelOptions {
   bins?: number; // K, default 201
   threads?: number; // default: the machine's cores (at most 16)
   path?: 'fast' | 'reference'; // default 'fast'
+  device?: NativeDevice; // default 'cpu'
 }
 
 export interface NativeValueModel {
@@ -106,12 +108,40 @@ export interface NativeValueModel {
   loss(batch: ValueLossBatch): ValueLossResult;
   predict(batch: ObsBatch): Float32Array; // B*K logits
   optimizerStep(opts: AdamWOptions): { gradNorm: number };
+  device(): NativeDevice;
+}
+
+/** Where a native model runs; 'auto' is resolved in src/model/device.ts before the addon sees it. */
+export type NativeDevice = 'cpu' | 'cuda';
+
+export interface CudaInfo {
+  built: boolean; // the addon was compiled with nvcc
+  count: number; // usable devices; 0 with `error` saying why
+  name: string;
+  computeCapability: string; // e.g. '9.0'
+  smCount: number;
+  memoryBytes: number;
+  runtimeVersion: number; // e.g. 13000
+  driverVersion: number; // 0: no driver
+  error: string;
+}
+
+export interface CudaKernelCheck {
+  name: string;
+  error: number; // max |cuda - ref| / max(1, max |ref|)
+  tol: number;
+  pass: boolean;
 }
 
 export interface NativePi0 {
   // config: the JSON text of a configs/model/*.json preset; path 'fast' (default) or 'reference'
-  Pi0Model: new (configJson: string, seed: number, options?: { path?: 'fast' | 'reference' }) => NativePi0Model;
+  Pi0Model: new (configJson: string, seed: number, options?: { path?: 'fast' | 'reference'; device?: NativeDevice }) => NativePi0Model;
   // the same preset JSON (its action-expert fields unused)
   ValueModel: new (configJson: string, seed: number, options?: ValueModelOptions) => NativeValueModel;
   sgemmGflops(n: number, repeats: number): number; // OpenBLAS sgemm GFLOP/s measured now (bench baseline)
+  cudaInfo(): CudaInfo;
+  // present only in a build with CUDA (cpp/pi0/cuda); each throws when no device is usable
+  cudaSetGemm?(precision: 'bf16' | 'fp32'): void; // process-wide GEMM precision, default bf16
+  cudaGemmTflops?(n: number, repeats: number): number; // our GEMM kernel on n^3, TFLOP/s
+  cudaKernelCheck?(seed: number): CudaKernelCheck[]; // every kernel against the CPU reference
 }

@@ -1,6 +1,7 @@
 // Pi0Policy: the one facade over the native PI0 model (cpp/pi0 via native().pi0). It owns the preset, checks batch
 // sizes against it before they reach C++, saves/loads checkpoints, and runs one optimiser step over micro-batches.
 import { native } from '../native.ts';
+import { resolveDevice, type DeviceChoice } from './device.ts';
 import { loadPi0Config, pi0Sizes, type Pi0Config, type Pi0Sizes } from './config.ts';
 import { loadCheckpoint, readCheckpointConfig, saveCheckpoint, type LoadCheckpointOptions, type LoadedCheckpoint } from './checkpoint.ts';
 import { ModelInputError } from './errors.ts';
@@ -15,6 +16,7 @@ export interface Pi0CreateOptions {
   seed?: number; // weight init seed, default 0
   path?: 'fast' | 'reference'; // native code path, default 'fast'
   threads?: number;
+  device?: DeviceChoice; // default 'cpu' (src/model/device.ts)
 }
 
 export interface SaveExtra {
@@ -118,7 +120,7 @@ export class Pi0Policy {
     if (typeof pi0?.Pi0Model !== 'function') {
       throw new ModelInputError('native().pi0.Pi0Model', 'is not in this build of the addon', "rebuild the addon with the model (npm run build:native) after pulling cpp/pi0.");
     }
-    const model = new pi0.Pi0Model(JSON.stringify(config), opts.seed ?? 0, { path: opts.path ?? 'fast' });
+    const model = new pi0.Pi0Model(JSON.stringify(config), opts.seed ?? 0, { path: opts.path ?? 'fast', device: resolveDevice(opts.device ?? 'cpu') });
     if (opts.threads !== undefined) model.setThreads(opts.threads);
     return new Pi0Policy(config, model);
   }
@@ -141,6 +143,11 @@ export class Pi0Policy {
 
   get step(): number {
     return this.model.step();
+  }
+
+  /** Where the model runs. */
+  get device(): 'cpu' | 'cuda' {
+    return this.model.device();
   }
 
   /** Live fp32 views into the native slabs. */

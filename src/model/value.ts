@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { native } from '../native.ts';
+import { resolveDevice, type DeviceChoice } from './device.ts';
 import {
   CHECKPOINT_FILES,
   loadCheckpoint,
@@ -34,6 +35,7 @@ export interface ValueCreateOptions {
   seed?: number; // weight init seed, default 0
   path?: 'fast' | 'reference'; // native code path, default 'fast'
   threads?: number;
+  device?: DeviceChoice; // default 'cpu' (src/model/device.ts)
 }
 
 export interface ValuePrediction {
@@ -124,7 +126,12 @@ export class ValueModel {
     if (typeof pi0?.ValueModel !== 'function') {
       throw new ModelInputError('native().pi0.ValueModel', 'is not in this build of the addon', 'rebuild the addon (npm run build:native) after pulling cpp/pi0/value.cc.');
     }
-    const model = new pi0.ValueModel(JSON.stringify(config), opts.seed ?? 0, { bins, path: opts.path ?? 'fast', threads: opts.threads });
+    const model = new pi0.ValueModel(JSON.stringify(config), opts.seed ?? 0, {
+      bins,
+      path: opts.path ?? 'fast',
+      threads: opts.threads,
+      device: resolveDevice(opts.device ?? 'cpu'),
+    });
     return new ValueModel(config, model);
   }
 

@@ -1,6 +1,7 @@
 // The runtime's settings and the typed slot layouts of its three rings: observations (env -> rollout), action
 // chunks (rollout -> env) and finished-episode records (rollout -> supervisor). Integer fields of a message share
 // one Int32 `meta` array whose indices are named here.
+import type { DeviceChoice } from '../model/device.ts';
 import type { LayoutSpec } from './slot-ring.ts';
 
 /** The policy state LIBERO feeds PI0: eef position (3), eef axis-angle (3), gripper finger qpos (2). */
@@ -19,6 +20,8 @@ export interface PolicySettings {
   /** Flow-matching integration steps per chunk (PI0 uses 10). */
   flowSteps: number;
   threads?: number;
+  /** Where the model runs (default cpu; src/model/device.ts). */
+  device?: DeviceChoice;
 }
 
 export interface RuntimeSettings {

@@ -22,8 +22,8 @@ export function identityStats(): NormStats {
 /** The policy a PolicySettings names: a checkpoint, or a preset with seeded weights. */
 export function openPolicy(p: PolicySettings): Pi0Policy {
   return p.checkpoint
-    ? Pi0Policy.fromCheckpoint(p.checkpoint, { threads: p.threads, optimizer: 'skip' }).policy
-    : Pi0Policy.create({ preset: p.preset, seed: p.seed, threads: p.threads });
+    ? Pi0Policy.fromCheckpoint(p.checkpoint, { threads: p.threads, device: p.device, optimizer: 'skip' }).policy
+    : Pi0Policy.create({ preset: p.preset, seed: p.seed, threads: p.threads, device: p.device });
 }
 
 export class PolicyInputs {

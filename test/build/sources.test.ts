@@ -1,5 +1,6 @@
 // The cmake-js build (CMakeLists.txt) and the node-gyp fallback (binding.gyp) must compile the same CPU sources,
-// and every .cc file under cpp/ must be in both (a forgotten file would only break one of the two builds).
+// and every .cc file under cpp/ must be in both (a forgotten file would only break one of the two builds); the CUDA
+// sources are CMake's alone.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -40,6 +41,15 @@ test('CMakeLists.txt and binding.gyp list the same CPU sources', () => {
 
 test('every .cc file under cpp/ is built', () => {
   assert.equal(cmakeSources(), ccFilesOnDisk());
+});
+
+test('every .cu file under cpp/pi0/cuda is in the CUDA source list', () => {
+  const text = readFileSync(path.join(root, 'CMakeLists.txt'), 'utf8');
+  const block = text.match(/set\(RIPTIDE_CUDA_SOURCES\s([\s\S]*?)\)/);
+  assert.ok(block, 'CMakeLists.txt has a set(RIPTIDE_CUDA_SOURCES ...) block');
+  const listed = block[1].split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean).sort();
+  const onDisk = readdirSync(path.join(root, 'cpp/pi0/cuda')).filter((f) => f.endsWith('.cu')).map((f) => `cpp/pi0/cuda/${f}`).sort();
+  assert.equal(listed, onDisk);
 });
 
 test.run();

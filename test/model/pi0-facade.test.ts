@@ -29,6 +29,7 @@ function fakeModel(seed: number) {
     step: () => state.step,
     setStep: (k) => void (state.step = k),
     zeroGrad: () => void calls.push('zeroGrad'),
+    device: () => 'cpu',
     loss: (b) => {
       calls.push(`loss(B=${b.batch}, backward=${b.backward})`);
       return { loss: b.batch, lossCond: new Float32Array(b.batch), lossUncond: null };

@@ -89,7 +89,7 @@ function spread(xs: readonly ArrayLike<number>[]): { mean: number; std: number; 
  */
 export async function computeAdvantages(ctx: RecapContext, o: { value: string; data: string[]; out: string }): Promise<AdvantageIndex> {
   const c = ctx.config;
-  const { model, checkpoint } = ValueModel.fromCheckpoint(o.value, { threads: c.runtime.threads ?? undefined, optimizer: 'skip' });
+  const { model, checkpoint } = ValueModel.fromCheckpoint(o.value, { threads: c.runtime.threads ?? undefined, device: c.runtime.device, optimizer: 'skip' });
   if (model.bins !== c.value.bins) throw new RiptideError(`${ctx.where}: value.bins is ${c.value.bins} but the value checkpoint ${o.value} has ${model.bins} bins; set value.bins=${model.bins}`);
   const spec = returnSpec(c);
   const trained = trainedReturnSpec(checkpoint.trainerState);

@@ -119,7 +119,7 @@ export async function collectRollouts(ctx: RecapContext, o: { policy: Partial<Po
     image: { width: image, height: image },
     executeSteps: Math.min(c.rollout.execute_steps ?? 50, policyHorizon(c)),
     maxEpisodeLength: c.rollout.max_episode_length ?? undefined,
-    policy: { ...o.policy, cfgScale: c.collect.cfg_scale, threads: c.runtime.threads ?? undefined },
+    policy: { ...o.policy, cfgScale: c.collect.cfg_scale, threads: c.runtime.threads ?? undefined, device: c.runtime.device },
   });
   let episodes: Episode[];
   try {

@@ -123,7 +123,7 @@ async function evaluateRound(ctx: RecapContext, policy: Partial<PolicySettings>,
   const size = await demoImageSize(c.data.demos);
   const results = await evaluatePolicy(
     {
-      policy: { ...policy, threads: c.runtime.threads ?? undefined },
+      policy: { ...policy, threads: c.runtime.threads ?? undefined, device: c.runtime.device },
       tasks: c.tasks,
       image: { width: size, height: size },
       executeSteps: Math.min(c.rollout.execute_steps ?? 50, policyHorizon(c)),

@@ -80,15 +80,15 @@ export class FrameInputs {
 /** The model a stage starts from, and the state norm stats it is trained with (saved with its checkpoints). */
 function startModel(ctx: RecapContext, stage: ValueStage, from: string | undefined, data: DemoDataset): { model: ValueModel; norm: NormStats } {
   const c = ctx.config;
-  const threads = c.runtime.threads ?? undefined;
+  const run = { threads: c.runtime.threads ?? undefined, device: c.runtime.device };
   if (stage === 'finetune') {
     if (!from) throw new RiptideError('value fine-tune: no pretrained value checkpoint to start from; run the pretrain stage first');
-    const { model, checkpoint } = ValueModel.fromCheckpoint(from, { threads });
+    const { model, checkpoint } = ValueModel.fromCheckpoint(from, run);
     if (model.bins !== c.value.bins) throw new RiptideError(`${ctx.where}: value.bins is ${c.value.bins} but the value checkpoint ${from} has ${model.bins} bins; set value.bins=${model.bins}`);
     ctx.hooks.log(`value model: ${model.config.name} preset from ${from}`);
     return { model, norm: checkpoint.normStats ?? data.normStats() };
   }
-  const model = ValueModel.create({ preset: c.value.preset, bins: c.value.bins, seed: c.seed, threads });
+  const model = ValueModel.create({ preset: c.value.preset, bins: c.value.bins, seed: c.seed, ...run });
   const pi0 = c.policy.checkpoint;
   if (c.value.init_from_policy && pi0) {
     try {

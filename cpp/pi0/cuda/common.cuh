@@ -1,0 +1,42 @@
+// Shared by the .cu files of the CUDA backend: error checks and block reductions.
+#pragma once
+#include <cuda_runtime.h>
+
+namespace riptide::pi0::cuda {
+
+void Check(cudaError_t e, const char* what);
+// After a launch: the launch error, then completion (see runtime.cu for why each op waits).
+void Launched(const char* kernel);
+
+inline unsigned Blocks(size_t n, unsigned threads) {
+  size_t b = (n + threads - 1) / threads;
+  return (unsigned)(b < 65535 * 16 ? (b == 0 ? 1 : b) : 65535 * 16);
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the total. Fixed tree order,
+// so the result is the same on every run.
+template <typename T> __device__ T BlockSum(T x) {
+  __shared__ T part[32];
+  for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  __syncthreads();  // part[] may still be read by a previous call
+  if (lane == 0) part[warp] = x;
+  __syncthreads();
+  x = lane < warps ? part[lane] : T(0);
+  for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+  return x;
+}
+
+template <typename T> __device__ T BlockMax(T x) {
+  __shared__ T part[32];
+  for (int o = 16; o > 0; o >>= 1) x = max(x, __shfl_xor_sync(0xffffffffu, x, o));
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  __syncthreads();
+  if (lane == 0) part[warp] = x;
+  __syncthreads();
+  x = lane < warps ? part[lane] : part[0];
+  for (int o = 16; o > 0; o >>= 1) x = max(x, __shfl_xor_sync(0xffffffffu, x, o));
+  return x;
+}
+
+}  // namespace riptide::pi0::cuda

@@ -1,0 +1,156 @@
+// GEMMs of the CUDA backend: C (M,N) = [beta C +] sum_k A(i,k) B(j,k) [+ bias(j)], where A and B are strided views
+// of fp32 memory, so the forward product and both backward products are one kernel with different strides:
+//   forward   out  (M,N) = inp  (M,K) . w (N,K)^T      A = inp rows,       B = w rows
+//   backward  dinp (M,K) += dout (M,N) . w (N,K)       A = dout rows,      B = w columns
+//             dw   (N,K) += dout^T . inp               A = dout columns,   B = inp columns
+// Tiles of 64 x 64 outputs, 32 deep, 128 threads. Gemm::Bf16 rounds the tiles to bf16 in shared memory and runs
+// them on tensor cores (wmma 16x16x16, fp32 accumulate); Gemm::Fp32 multiplies in fp32 on the CUDA cores.
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+#include <mma.h>
+
+#include <atomic>
+
+#include "pi0/cuda/common.cuh"
+#include "pi0/cuda/cuda.h"
+
+namespace riptide::pi0::cuda {
+namespace {
+
+constexpr int BM = 64, BN = 64, BK = 32, kThreads = 128;
+
+std::atomic<Gemm> g_gemm{Gemm::Bf16};
+
+// Element (r, k) at p[r * sr + k * sk].
+struct View {
+  const float* p;
+  long long sr, sk;
+};
+
+// Copies the (rows x BK) tile at (r0, k0) of a view into smem[r][k] (ld), zero outside (R, K). Consecutive threads
+// walk the view's contiguous dimension, so global reads coalesce whichever way the view is strided.
+template <typename S, int ROWS>
+__device__ void LoadTile(S* smem, int ld, View v, int r0, int k0, int R, int K) {
+  const bool k_fast = v.sk == 1;
+  for (int e = threadIdx.x; e < ROWS * BK; e += kThreads) {
+    const int r = k_fast ? e / BK : e % ROWS, k = k_fast ? e % BK : e / ROWS;
+    const int gr = r0 + r, gk = k0 + k;
+    const float x = (gr < R && gk < K) ? v.p[gr * v.sr + gk * v.sk] : 0.f;
+    smem[r * ld + k] = S(x);
+  }
+}
+
+__device__ inline void Store(float* C, int ldc, const float* bias, float beta, int i, int j, float acc) {
+  float out = acc + (bias ? bias[j] : 0.f);
+  if (beta != 0.f) out += beta * C[(size_t)i * ldc + j];
+  C[(size_t)i * ldc + j] = out;
+}
+
+__global__ void __launch_bounds__(kThreads) GemmBf16(float* C, int ldc, View A, View B, const float* bias, int M,
+                                                     int N, int K, float beta) {
+  using namespace nvcuda;
+  constexpr int LD = BK + 8, LDC = BN + 4;
+  __shared__ __align__(32) __nv_bfloat16 As[BM * LD];
+  __shared__ __align__(32) __nv_bfloat16 Bs[BN * LD];
+  __shared__ __align__(32) float Cs[BM * LDC];
+  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN, warp = threadIdx.x / 32, wr = warp / 2, wc = warp % 2;
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][2];
+  for (int a = 0; a < 2; a++)
+    for (int b = 0; b < 2; b++) wmma::fill_fragment(acc[a][b], 0.f);
+  for (int k0 = 0; k0 < K; k0 += BK) {
+    LoadTile<__nv_bfloat16, BM>(As, LD, A, m0, k0, M, K);
+    LoadTile<__nv_bfloat16, BN>(Bs, LD, B, n0, k0, N, K);
+    __syncthreads();
+    for (int kk = 0; kk < BK; kk += 16) {
+      wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> fa[2];
+      wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> fb[2];
+      for (int a = 0; a < 2; a++) wmma::load_matrix_sync(fa[a], As + (wr * 32 + a * 16) * LD + kk, LD);
+      for (int b = 0; b < 2; b++) wmma::load_matrix_sync(fb[b], Bs + (wc * 32 + b * 16) * LD + kk, LD);
+      for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) wmma::mma_sync(acc[a][b], fa[a], fb[b], acc[a][b]);
+    }
+    __syncthreads();
+  }
+  for (int a = 0; a < 2; a++)
+    for (int b = 0; b < 2; b++)
+      wmma::store_matrix_sync(Cs + (wr * 32 + a * 16) * LDC + wc * 32 + b * 16, acc[a][b], LDC, wmma::mem_row_major);
+  __syncthreads();
+  for (int e = threadIdx.x; e < BM * BN; e += kThreads) {
+    const int r = e / BN, c = e % BN, i = m0 + r, j = n0 + c;
+    if (i < M && j < N) Store(C, ldc, bias, beta, i, j, Cs[r * LDC + c]);
+  }
+}
+
+// Each thread owns 4 rows x 8 columns of the tile (columns strided by 8, so a warp's smem reads spread over banks).
+__global__ void __launch_bounds__(kThreads) GemmFp32(float* C, int ldc, View A, View B, const float* bias, int M,
+                                                     int N, int K, float beta) {
+  constexpr int LD = BK + 1;
+  __shared__ float As[BM * LD];
+  __shared__ float Bs[BN * LD];
+  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN, ty = threadIdx.x / 8, tx = threadIdx.x % 8;
+  float acc[4][8] = {};
+  for (int k0 = 0; k0 < K; k0 += BK) {
+    LoadTile<float, BM>(As, LD, A, m0, k0, M, K);
+    LoadTile<float, BN>(Bs, LD, B, n0, k0, N, K);
+    __syncthreads();
+    for (int k = 0; k < BK; k++) {
+      float a[4], b[8];
+      for (int r = 0; r < 4; r++) a[r] = As[(ty * 4 + r) * LD + k];
+      for (int c = 0; c < 8; c++) b[c] = Bs[(tx + 8 * c) * LD + k];
+      for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 8; c++) acc[r][c] += a[r] * b[c];
+    }
+    __syncthreads();
+  }
+  for (int r = 0; r < 4; r++)
+    for (int c = 0; c < 8; c++) {
+      const int i = m0 + ty * 4 + r, j = n0 + tx + 8 * c;
+      if (i < M && j < N) Store(C, ldc, bias, beta, i, j, acc[r][c]);
+    }
+}
+
+void Run(float* C, int ldc, View A, View B, const float* bias, int M, int N, int K, float beta) {
+  if (M <= 0 || N <= 0) return;
+  dim3 grid((N + BN - 1) / BN, (M + BM - 1) / BM);
+  if (g_gemm == Gemm::Bf16) GemmBf16<<<grid, kThreads>>>(C, ldc, A, B, bias, M, N, K, beta);
+  else GemmFp32<<<grid, kThreads>>>(C, ldc, A, B, bias, M, N, K, beta);
+  Launched(g_gemm == Gemm::Bf16 ? "gemm (bf16 tensor cores)" : "gemm (fp32)");
+}
+
+// dbias (N) += column sums of dout (M, N): 32 columns per block, 8 row lanes summed in a fixed order.
+__global__ void ColumnSum(float* dbias, const float* dout, int M, int N) {
+  __shared__ float part[8][33];
+  const int c = threadIdx.x % 32, lane = threadIdx.x / 32, j = blockIdx.x * 32 + c;
+  float s = 0.f;
+  if (j < N)
+    for (int m = lane; m < M; m += 8) s += dout[(size_t)m * N + j];
+  part[lane][c] = s;
+  __syncthreads();
+  if (lane == 0 && j < N) {
+    float t = 0.f;
+    for (int l = 0; l < 8; l++) t += part[l][c];
+    dbias[j] += t;
+  }
+}
+
+}  // namespace
+
+void SetGemm(Gemm g) { g_gemm = g; }
+Gemm GetGemm() { return g_gemm; }
+
+void matmul_forward(float* out, const float* inp, const float* w, const float* bias, int M, int K, int N,
+                    bool accumulate) {
+  Run(out, N, View{inp, K, 1}, View{w, K, 1}, bias, M, N, K, accumulate ? 1.f : 0.f);
+}
+
+void matmul_backward(float* dinp, float* dw, float* dbias, const float* dout, const float* inp, const float* w,
+                     int M, int K, int N) {
+  if (dinp) Run(dinp, K, View{dout, N, 1}, View{w, 1, K}, nullptr, M, K, N, 1.f);
+  if (dw) Run(dw, K, View{dout, 1, N}, View{inp, 1, K}, nullptr, N, K, M, 1.f);
+  if (dbias) {
+    ColumnSum<<<(N + 31) / 32, 256>>>(dbias, dout, M, N);
+    Launched("matmul bias gradient");
+  }
+}
+
+}  // namespace riptide::pi0::cuda

@@ -1,11 +1,11 @@
 // PI0 forward, backward, loss, AdamW and the flow sampler (see model.h for the data path).
-// Each op dispatches (ops.h) to the reference loops (layers.h) or, for the float model on the fast path, to fast.h.
+// Each op dispatches (ops.h) to the reference loops (layers.h), for the float model on the fast path to fast.h, or on
+// a CUDA model to cuda/cuda.h.
 #include "pi0/model.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-
 #include <type_traits>
 
 #include "pi0/cuda/cuda.h"

@@ -11,7 +11,7 @@
 // is exact; its K/V gradients come back from every suffix branch.
 //
 // Templated on the scalar: Pi0<double> runs the reference loops (finite-difference checks), Pi0<float> runs the
-// reference or the fast path (Exec). Names: B batch, C cameras, Np patches per camera, P prefix, S = 1 + Ha suffix,
+// reference or the fast path (Exec), or on a GPU the CUDA kernels over managed memory (Buf, buffer.h). Names: B batch, C cameras, Np patches per camera, P prefix, S = 1 + Ha suffix,
 // L depth, H heads, KV kv heads, hd head dim, D width, F mlp dim, A action dim, Ds state dim.
 #pragma once
 #include <cstdint>

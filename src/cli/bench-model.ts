@@ -9,9 +9,9 @@ import { RiptideError } from '../errors.ts';
 import { native } from '../native.ts';
 import { Rng } from '../rng.ts';
 import { loadPi0Config, type Pi0Config } from '../model/config.ts';
+import { cudaInfo, describeCuda, resolveDevice, type DeviceChoice } from '../model/device.ts';
 import { pi0Flops, sampleFlops } from '../model/flops.ts';
 import type { LossBatch, SampleBatch } from '../model/native-types.ts';
-import { cudaInfo, describeCuda, resolveDevice, type DeviceChoice } from '../model/device.ts';
 import { hasNativePi0, Pi0Policy } from '../model/pi0.ts';
 import { gitCommit, machineInfo, printTable, writeJsonAtomic, type TableRow } from './report-json.ts';
 

@@ -4,7 +4,8 @@
 # training and sampling timings. OpenBLAS is used when installed, else blas/cblas.cc (plain loops) serves the CPU
 # side of the comparison.
 # Usage: bash cpp/dev/cuda-check/gpu.sh [main.cc arguments]
-#   default: configs/model/tiny.json configs/model/small.json --bench configs/model/small.json --bench configs/model/pi0.json
+#   default: configs/model/tiny.json configs/model/small.json --bench configs/model/small.json
+#            --bench configs/model/pi0.json --batch 2   (pi0: ~48 GiB of fp32 weights, grads and Adam state)
 # CUDA_ARCH (default 90: H100, H200) picks the GPU code nvcc builds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -33,6 +34,6 @@ for p in "${pids[@]}"; do wait "$p"; done
 nvcc -arch="sm_$arch" "${objs[@]}" "${blas_lib[@]}" -lpthread -o "$out/cuda-check"
 if [ $# -eq 0 ]; then
   set -- "$root/configs/model/tiny.json" "$root/configs/model/small.json" \
-    --bench "$root/configs/model/small.json" --bench "$root/configs/model/pi0.json"
+    --bench "$root/configs/model/small.json" --bench "$root/configs/model/pi0.json" --batch 2
 fi
 "$out/cuda-check" "$@"

@@ -149,48 +149,47 @@ double Ms(std::chrono::steady_clock::time_point t0, int reps) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / reps;
 }
 
-// Training step (loss + backward + AdamW, bf16 GEMMs) at batch B, halving B until the model fits, and chunk
-// latency (10 flow steps) at batch 1 and 16. FLOP counts and MFU: src/model/flops.ts (riptide bench model).
+// Training step (loss + backward + AdamW, bf16 GEMMs) at batch B and chunk latency (10 flow steps) at batch 1 and
+// 16. FLOP counts and MFU: src/model/flops.ts (riptide bench model does both where Node runs).
 void Bench(const Config& c, int B) {
   cuda::SetGemm(cuda::Gemm::Bf16);
   std::printf("bench '%s' on %s: our bf16 GEMM %.1f TFLOP/s at 4096^3\n", c.name.c_str(), cuda::Query().name.c_str(),
               cuda::GemmTflops(4096, 10));
-  for (; B >= 1; B /= 2) {
-    try {
-      Pi0<float> m(c, 0, true, 8, true);
-      const Batch batch(c, B, 1);
-      LossInput in = batch.loss();
-      in.uncond_weight = 0;
-      AdamWConfig o;
-      o.lr_model = 1e-5;
-      o.lr_header = 1e-4;
-      auto step = [&] {
-        m.zero_grad();
-        m.loss(in);
-        m.optimizer_step(o);
-      };
-      step();
-      cuda::Sync();
-      auto t0 = std::chrono::steady_clock::now();
-      for (int r = 0; r < 3; r++) step();
-      cuda::Sync();
-      const double ms = Ms(t0, 3);
-      std::printf("  %zu params; train step batch %d: %.1f ms (%.2f samples/s)\n", m.num_params(), B, ms, B * 1e3 / ms);
-      for (int sb : {1, 16}) {
-        const Batch obs(c, sb, 2);
-        SampleInput s;
-        obs.obs(s);
-        s.noise = obs.noise.data();
-        std::vector<float> out(obs.noise.size());
-        m.sample(s, out.data());
-        t0 = std::chrono::steady_clock::now();
-        for (int r = 0; r < 5; r++) m.sample(s, out.data());
-        std::printf("  chunk (10 flow steps, %d cameras) batch %d: %.2f ms\n", c.num_cameras, sb, Ms(t0, 5));
-      }
-      return;
-    } catch (const Pi0Error& e) {
-      std::printf("  batch %d does not fit: %s\n", B, e.what());
+  try {
+    auto t0 = std::chrono::steady_clock::now();
+    Pi0<float> m(c, 0, true, 16, true);
+    std::printf("  %zu params, initialised in %.1f s\n", m.num_params(), Ms(t0, 1) / 1e3);
+    const Batch batch(c, B, 1);
+    LossInput in = batch.loss();
+    in.uncond_weight = 0;
+    AdamWConfig o;
+    o.lr_model = 1e-5;
+    o.lr_header = 1e-4;
+    auto step = [&] {
+      m.zero_grad();
+      m.loss(in);
+      m.optimizer_step(o);
+    };
+    step();
+    cuda::Sync();
+    t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < 3; r++) step();
+    cuda::Sync();
+    const double ms = Ms(t0, 3);
+    std::printf("  train step batch %d: %.1f ms (%.2f samples/s)\n", B, ms, B * 1e3 / ms);
+    for (int sb : {1, 16}) {
+      const Batch obs(c, sb, 2);
+      SampleInput s;
+      obs.obs(s);
+      s.noise = obs.noise.data();
+      std::vector<float> out(obs.noise.size());
+      m.sample(s, out.data());
+      t0 = std::chrono::steady_clock::now();
+      for (int r = 0; r < 5; r++) m.sample(s, out.data());
+      std::printf("  chunk (10 flow steps, %d cameras) batch %d: %.2f ms\n", c.num_cameras, sb, Ms(t0, 5));
     }
+  } catch (const Pi0Error& e) {
+    std::printf("  batch %d: %s\n", B, e.what());
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
@@ -644,8 +645,25 @@ template <typename T> void Pi0<T>::state_tokens_forward(SuffixActs<T>& s) {
 
 // action tokens = action_time_mlp_out(silu(action_time_mlp_in(concat(action_in_proj(x_t), time_emb(t))))) +
 // cfg_embedding[cfg index]; reads s.xt, s.cfg_idx and t per sequence.
+// On the GPU with one t for every sequence (the sampler) this is launches only, so a CUDA graph can capture it.
 template <typename T> void Pi0<T>::action_tokens_forward(SuffixActs<T>& s, const double* t_seq) {
   const int Bq = s.Bq, Ha = cfg_.action_horizon, De = cfg_.e_width, A = cfg_.action_dim, MA = Bq * Ha;
+#if RIPTIDE_HAVE_CUDA
+  if constexpr (std::is_same_v<T, float>)
+    if (exec_.cuda) {
+      if (std::all_of(t_seq, t_seq + Bq, [&](double t) { return t == t_seq[0]; }))
+        cuda::time_embedding(s.temb.data(), t_seq[0], Bq, De);
+      else
+        for (int bq = 0; bq < Bq; bq++) TimeEmbedding(t_seq[bq], De, s.temb.data() + (size_t)bq * De);
+      mm_fwd(exec_, s.ain.data(), s.xt.data(), w_.ain_w, w_.ain_b, MA, A, De);
+      cuda::concat_time(s.fuse_in.data(), s.ain.data(), s.temb.data(), MA, Ha, De);
+      mm_fwd(exec_, s.fuse_h.data(), s.fuse_in.data(), w_.tin_w, w_.tin_b, MA, 2 * De, De);
+      silu_fwd(exec_, s.fuse_s.data(), s.fuse_h.data(), (size_t)MA * De);
+      mm_fwd(exec_, s.act_tok.data(), s.fuse_s.data(), w_.tout_w, w_.tout_b, MA, De, De);
+      cuda::add_cfg_rows(s.act_tok.data(), w_.cfg, s.cfg_idx.data(), MA, Ha, De);
+      return;
+    }
+#endif
   for (int bq = 0; bq < Bq; bq++) TimeEmbedding(t_seq[bq], De, s.temb.data() + (size_t)bq * De);
   mm_fwd(exec_, s.ain.data(), s.xt.data(), w_.ain_w, w_.ain_b, MA, A, De);
   for (int r = 0; r < MA; r++) {
@@ -654,7 +672,7 @@ template <typename T> void Pi0<T>::action_tokens_forward(SuffixActs<T>& s, const
     std::copy(s.temb.begin() + (size_t)(r / Ha) * De, s.temb.begin() + (size_t)(r / Ha + 1) * De, f + De);
   }
   mm_fwd(exec_, s.fuse_h.data(), s.fuse_in.data(), w_.tin_w, w_.tin_b, MA, 2 * De, De);
-  ref::silu_forward(s.fuse_s.data(), s.fuse_h.data(), (size_t)MA * De);
+  silu_fwd(exec_, s.fuse_s.data(), s.fuse_h.data(), (size_t)MA * De);
   mm_fwd(exec_, s.act_tok.data(), s.fuse_s.data(), w_.tout_w, w_.tout_b, MA, De, De);
   for (int r = 0; r < MA; r++) {
     const T* e = w_.cfg + (size_t)s.cfg_idx[r / Ha] * De;
@@ -668,9 +686,7 @@ template <typename T> void Pi0<T>::action_tokens_forward(SuffixActs<T>& s, const
 template <typename T> void Pi0<T>::head_forward(SuffixActs<T>& s, int act_row0) {
   const int Bq = s.Bq, Tq = s.Tq, Ha = cfg_.action_horizon, De = cfg_.e_width, MA = Bq * Ha;
   const T* xL = s.stack.x.data() + (size_t)cfg_.depth * Bq * Tq * De;
-  for (int bq = 0; bq < Bq; bq++)
-    std::copy(xL + ((size_t)bq * Tq + act_row0) * De, xL + ((size_t)bq * Tq + act_row0 + Ha) * De,
-              s.yin.data() + (size_t)bq * Ha * De);
+  copy_rows(exec_, s.yin.data(), (size_t)Ha * De, xL + (size_t)act_row0 * De, (size_t)Tq * De, (size_t)Ha * De, Bq);
   rms_fwd(exec_, s.y.data(), s.yrstd.data(), s.yin.data(), w_.ae_norm, MA, De);
   mm_fwd(exec_, s.v.data(), s.y.data(), w_.aout_w, w_.aout_b, MA, De, cfg_.action_dim);
 }
@@ -723,13 +739,9 @@ template <typename T> LossOutput Pi0<T>::loss(const LossInput& in) {
   copy_prefix_cache(s.cache);
   state_tokens_forward(s);
   action_tokens_forward(s, tseq.data());
-  T* x0 = s.stack.x.data();
-  for (int bq = 0; bq < Bq; bq++) {
-    std::copy(s.state_tok.begin() + (size_t)bq * De, s.state_tok.begin() + (size_t)(bq + 1) * De,
-              x0 + (size_t)bq * S * De);
-    std::copy(s.act_tok.begin() + (size_t)bq * Ha * De, s.act_tok.begin() + (size_t)(bq + 1) * Ha * De,
-              x0 + ((size_t)bq * S + 1) * De);
-  }
+  T* x0 = s.stack.x.data();  // per sequence: the state token, then the Ha action tokens
+  copy_rows(exec_, x0, (size_t)S * De, s.state_tok.data(), (size_t)De, (size_t)De, Bq);
+  copy_rows(exec_, x0 + De, (size_t)S * De, s.act_tok.data(), (size_t)Ha * De, (size_t)Ha * De, Bq);
   StackForward(exec_, c, w_.ae, De, c.e_mlp, s.stack, s.cache, P, s.mask.data(), s.cs.data(), s.sn.data(), false);
   head_forward(s, 1);
 
@@ -769,22 +781,21 @@ template <typename T> LossOutput Pi0<T>::loss(const LossInput& in) {
   zero(exec_, s.dyin);
   rms_bwd(exec_, s.dyin.data(), g_.ae_norm, s.dy.data(), s.yin.data(), w_.ae_norm, s.yrstd.data(), MA, De);
   zero(exec_, s.dx0);
-  for (int bq = 0; bq < Bq; bq++)
-    std::copy(s.dyin.begin() + (size_t)bq * Ha * De, s.dyin.begin() + (size_t)(bq + 1) * Ha * De,
-              s.dx0.begin() + ((size_t)bq * S + 1) * De);
+  copy_rows(exec_, s.dx0.data() + De, (size_t)S * De, s.dyin.data(), (size_t)Ha * De, (size_t)Ha * De, Bq);
   zero(exec_, s.dcache.k);
   zero(exec_, s.dcache.v);
   StackBackward(exec_, c, w_.ae, g_.ae, De, c.e_mlp, s.stack, s.cache, s.dcache, P, s.mask.data(), s.cs.data(),
                 s.sn.data(), false, s.dx0.data(), s.dx0.data());
-  for (int bq = 0; bq < Bq; bq++) {
-    std::copy(s.dx0.begin() + (size_t)bq * S * De, s.dx0.begin() + ((size_t)bq * S + 1) * De,
-              s.dstate.begin() + (size_t)bq * De);
-    std::copy(s.dx0.begin() + ((size_t)bq * S + 1) * De, s.dx0.begin() + (size_t)(bq + 1) * S * De,
-              s.dact.begin() + (size_t)bq * Ha * De);
-  }
+  copy_rows(exec_, s.dstate.data(), (size_t)De, s.dx0.data(), (size_t)S * De, (size_t)De, Bq);
+  copy_rows(exec_, s.dact.data(), (size_t)Ha * De, s.dx0.data() + De, (size_t)S * De, (size_t)Ha * De, Bq);
   mm_bwd(exec_, (T*)nullptr, g_.state_w, g_.state_b, s.dstate.data(), s.state_in.data(), w_.state_w, Bq,
          c.state_dim, De);
-  for (int r = 0; r < MA; r++) {
+  bool cfg_grad_done = false;
+#if RIPTIDE_HAVE_CUDA
+  if constexpr (std::is_same_v<T, float>)
+    if (exec_.cuda) cuda::cfg_grad(g_.cfg, s.dact.data(), s.cfg_idx.data(), MA, Ha, De), cfg_grad_done = true;
+#endif
+  for (int r = 0; r < MA && !cfg_grad_done; r++) {
     T* ge = g_.cfg + (size_t)s.cfg_idx[r / Ha] * De;
     const T* d = s.dact.data() + (size_t)r * De;
     for (int k = 0; k < De; k++) ge[k] += d[k];
@@ -792,12 +803,11 @@ template <typename T> LossOutput Pi0<T>::loss(const LossInput& in) {
   zero(exec_, s.dfuse_s);
   mm_bwd(exec_, s.dfuse_s.data(), g_.tout_w, g_.tout_b, s.dact.data(), s.fuse_s.data(), w_.tout_w, MA, De, De);
   zero(exec_, s.dfuse_h);
-  ref::silu_backward(s.dfuse_h.data(), s.dfuse_s.data(), s.fuse_h.data(), (size_t)MA * De);
+  silu_bwd(exec_, s.dfuse_h.data(), s.dfuse_s.data(), s.fuse_h.data(), (size_t)MA * De);
   zero(exec_, s.dfuse_in);
   mm_bwd(exec_, s.dfuse_in.data(), g_.tin_w, g_.tin_b, s.dfuse_h.data(), s.fuse_in.data(), w_.tin_w, MA, 2 * De, De);
-  for (int r = 0; r < MA; r++)  // the action half of concat(action, time); time has no parameters upstream
-    std::copy(s.dfuse_in.begin() + (size_t)r * 2 * De, s.dfuse_in.begin() + ((size_t)r * 2 + 1) * De,
-              s.dact.begin() + (size_t)r * De);
+  // the action half of concat(action, time); time has no parameters upstream
+  copy_rows(exec_, s.dact.data(), (size_t)De, s.dfuse_in.data(), (size_t)2 * De, (size_t)De, MA);
   mm_bwd(exec_, (T*)nullptr, g_.ain_w, g_.ain_b, s.dact.data(), s.xt.data(), w_.ain_w, MA, A, De);
 
   // prefix K/V grads from every branch (sequence bq reads prefix b = bq % B)
@@ -807,10 +817,8 @@ template <typename T> LossOutput Pi0<T>::loss(const LossInput& in) {
   for (int l = 0; l < c.depth; l++)
     for (int bq = 0; bq < Bq; bq++) {
       size_t so = ((size_t)l * Bq + bq) * (P + S) * KD, dof = ((size_t)l * B + bq % B) * P * KD;
-      for (size_t i = 0; i < (size_t)P * KD; i++) {
-        pre_.dcache.k[dof + i] += s.dcache.k[so + i];
-        pre_.dcache.v[dof + i] += s.dcache.v[so + i];
-      }
+      add_into(exec_, pre_.dcache.k.data() + dof, s.dcache.k.data() + so, (size_t)P * KD);
+      add_into(exec_, pre_.dcache.v.data() + dof, s.dcache.v.data() + so, (size_t)P * KD);
     }
   prefix_backward();
   return out;
@@ -916,6 +924,7 @@ template <typename T> void Pi0<T>::sample(const SampleInput& in, float* out, boo
                  state_.sn.data(), true);
     suffix_setup(s, in, R, Ha, P + 1, 1, false);
     for (int bq = 0; bq < Bq; bq++) s.cfg_idx[bq] = bq < B ? 1 : 0;
+    if (exec_.cuda) return flow_cuda(in, out);
     for (int k = 0; k < in.num_steps; k++) {
       const double t = 1.0 + k * dt;
       for (int bq = 0; bq < Bq; bq++) {
@@ -947,6 +956,63 @@ template <typename T> void Pi0<T>::sample(const SampleInput& in, float* out, boo
     }
   }
   for (size_t i = 0; i < x.size(); i++) out[i] = float(x[i]);
+}
+
+// sample()'s Euler steps on the GPU, after the prefix and state passes: x_t stays on the device in float (the CPU
+// keeps it in double), and the steps are launches only, captured once into a CUDA graph per shape and replayed.
+// A capture that fails leaves the steps running one launch at a time, with one line saying so.
+template <typename T> void Pi0<T>::flow_cuda(const SampleInput& in, float* out) {
+#if RIPTIDE_HAVE_CUDA
+  if constexpr (std::is_same_v<T, float>) {
+    const Config& c = cfg_;
+    auto& s = suf_;
+    const int B = in.B, R = in.cfg_scale != 1.0 ? 2 : 1, Bq = R * B, P = c.prefix_len(), De = c.e_width;
+    const size_t HA = (size_t)c.action_horizon * c.action_dim;
+    const double dt = -1.0 / in.num_steps;
+    resize(flow_x_, (size_t)B * HA);
+    std::copy(in.noise, in.noise + (size_t)B * HA, flow_x_.begin());  // no kernel is in flight here
+    std::vector<double> tseq(Bq);
+    auto steps = [&] {
+      for (int k = 0; k < in.num_steps; k++) {
+        std::fill(tseq.begin(), tseq.end(), 1.0 + k * dt);
+        cuda::broadcast_rows(s.xt.data(), flow_x_.data(), B, Bq, HA);
+        action_tokens_forward(s, tseq.data());
+        copy(exec_, s.stack.x.data(), s.act_tok.data(), s.act_tok.size());
+        StackForward(exec_, c, w_.ae, De, c.e_mlp, s.stack, s.cache, P + 1, s.mask.data(), s.cs.data(), s.sn.data(),
+                     false);
+        head_forward(s, 0);
+        cuda::euler_step(flow_x_.data(), s.v.data(), (size_t)B * HA, R == 2, float(in.cfg_scale), float(dt));
+      }
+    };
+    uint64_t scale_bits;
+    std::memcpy(&scale_bits, &in.cfg_scale, sizeof scale_bits);
+    auto addr = [](const void* p) { return (uint64_t)(uintptr_t)p; };
+    const std::vector<uint64_t> key{(uint64_t)B, (uint64_t)in.num_steps, scale_bits, addr(flow_x_.data()),
+                                    addr(s.xt.data()), addr(s.stack.x.data()), addr(s.stack.att.data()),
+                                    addr(s.cache.k.data()), addr(s.cache.v.data()), addr(s.mask.data()),
+                                    addr(s.cs.data()), addr(s.temb.data()), addr(s.act_tok.data()), addr(s.v.data())};
+    if (flow_graph_broken_) {
+      steps();
+    } else {
+      if (flow_graph_.key != key) {
+        try {
+          cuda::Capture(flow_graph_, steps);
+          flow_graph_.key = key;
+        } catch (const Pi0Error& e) {
+          flow_graph_broken_ = true;
+          std::fprintf(stderr, "riptide: CUDA graph capture of the flow steps failed (%s); running them launch by launch\n",
+                       e.what());
+          steps();
+        }
+      }
+      if (!flow_graph_broken_) cuda::Replay(flow_graph_);
+    }
+    std::copy(flow_x_.begin(), flow_x_.end(), out);
+  }
+#else
+  (void)in;
+  (void)out;
+#endif
 }
 
 // The literal pi0.md §1.4 joint forward, reference loops only: N = P + S tokens per sample, each routed to its

@@ -21,6 +21,7 @@
 
 #include "pi0/buffer.h"
 #include "pi0/config.h"
+#include "pi0/cuda/cuda.h"
 #include "pi0/fast.h"
 
 namespace riptide::pi0 {
@@ -176,7 +177,7 @@ template <typename T> struct SuffixActs {
   Buf<T> state_tok;    // (Bq, De)
   Buf<T> xt;           // (Bq*Ha, A) noisy actions
   Buf<T> temb;         // (Bq, De) sin/cos time embedding
-  std::vector<int> cfg_idx;    // (Bq)
+  Buf<int> cfg_idx;            // (Bq)
   Buf<T> ain;          // (Bq*Ha, De) action_in_proj
   Buf<T> fuse_in;      // (Bq*Ha, 2*De) concat(action, time)
   Buf<T> fuse_h, fuse_s;  // (Bq*Ha, De) action_time_mlp_in before / after SiLU
@@ -232,6 +233,8 @@ template <typename T> class Pi0 {
   void copy_prefix_cache(KVCache<T>& dst);
   void set_tokens(const ObsInput& in);
   void joint_velocity(const ObsInput& in, const std::vector<T>& x, double t, int cfg_index, std::vector<T>& v);
+  // The Euler steps of sample() on the GPU, replayed from a CUDA graph once captured (see flow_graph_).
+  void flow_cuda(const SampleInput& in, float* out);
 
   Config cfg_;
   std::vector<ParamEntry> spec_;
@@ -244,6 +247,11 @@ template <typename T> class Pi0 {
   PrefixActs<T> pre_;
   SuffixActs<T> suf_;                 // loss(): state + actions; sample(): actions
   SuffixActs<T> state_;               // sample(): the state-token pass that fills the cache row after the prefix
+  Buf<T> flow_x_;                     // sample() on the GPU: x_t (B, Ha, A), in float
+#if RIPTIDE_HAVE_CUDA
+  cuda::Graph flow_graph_;            // its num_steps flow steps, keyed on the shapes and buffers they use
+  bool flow_graph_broken_ = false;    // a capture failed: run the steps one launch at a time from then on
+#endif
 };
 
 // ---- building blocks, shared with the value model (value.h) and exposed for the gradient checks (selftest.cc) ----

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "pi0/cuda/cuda.h"
@@ -181,6 +182,27 @@ template <typename T> void copy(const Exec& ex, T* dst, const T* src, size_t n) 
   if (ex.cuda) return cuda::Copy(dst, src, n * sizeof(T));
 #endif
   std::copy(src, src + n, dst);
+}
+// rows x width values from src (row stride src_stride) to dst (row stride dst_stride).
+template <typename T>
+void copy_rows(const Exec& ex, T* dst, size_t dst_stride, const T* src, size_t src_stride, size_t width, size_t rows) {
+#if RIPTIDE_HAVE_CUDA
+  if (ex.cuda) return cuda::Copy2D(dst, dst_stride * sizeof(T), src, src_stride * sizeof(T), width * sizeof(T), rows);
+#endif
+  for (size_t r = 0; r < rows; r++) std::copy(src + r * src_stride, src + r * src_stride + width, dst + r * dst_stride);
+}
+// dst[0..n) += src[0..n)
+template <typename T> void add_into(const Exec& ex, T* dst, const T* src, size_t n) {
+  if constexpr (std::is_same_v<T, float>) RIPTIDE_ON_CUDA(ex, add_into(dst, src, n));
+  for (size_t i = 0; i < n; i++) dst[i] += src[i];
+}
+template <typename T> void silu_fwd(const Exec& ex, T* out, const T* in, size_t n) {
+  if constexpr (std::is_same_v<T, float>) RIPTIDE_ON_CUDA(ex, silu_forward(out, in, n));
+  ref::silu_forward(out, in, n);
+}
+template <typename T> void silu_bwd(const Exec& ex, T* din, const T* dout, const T* in, size_t n) {
+  if constexpr (std::is_same_v<T, float>) RIPTIDE_ON_CUDA(ex, silu_backward(din, dout, in, n));
+  ref::silu_backward(din, dout, in, n);
 }
 template <typename V> void resize(V& v, size_t n) {
   if (v.size() != n) v.assign(n, typename V::value_type(0));

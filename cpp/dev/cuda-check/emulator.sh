@@ -8,13 +8,13 @@ root="$(cd "$here/../../.." && pwd)"
 out="$root/build/cuda-emulator"
 mkdir -p "$out"
 # `Kernel<<<grid, block>>>(args)` -> `EMU_LAUNCH(Kernel, grid, block)(args)`; the rest of each .cu is C++ as is.
-for f in check gemm kernels; do
+for f in check gemm kernels suffix; do
   { echo "#line 1 \"$root/cpp/pi0/cuda/$f.cu\""
     sed -E 's/([A-Za-z_][A-Za-z0-9_]*)<<<(.*)>>>\(/EMU_LAUNCH(\1, \2)(/' "$root/cpp/pi0/cuda/$f.cu"; } > "$out/$f.cc"
 done
 flags=(-std=c++20 -O2 -pthread -DRIPTIDE_HAVE_CUDA=1 -I "$here/emu/include" -I "$root/cpp"
   -I /usr/include/x86_64-linux-gnu/openblas-pthread -Wno-unused-result)
-srcs=("$out"/check.cc "$out"/gemm.cc "$out"/kernels.cc "$here"/emu/runtime.cc "$here"/main.cc)
+srcs=("$out"/check.cc "$out"/gemm.cc "$out"/kernels.cc "$out"/suffix.cc "$here"/emu/runtime.cc "$here"/main.cc)
 for f in buffer config fast model value; do srcs+=("$root/cpp/pi0/$f.cc"); done
 echo "cuda emulator: building ${#srcs[@]} files"
 objs=() pids=()

@@ -27,7 +27,7 @@ objs=() pids=()
 for s in "${srcs[@]}"; do
   o="$out/$(basename "${s%.*}").o"; "${cxx[@]}" -c "$s" -o "$o" & objs+=("$o") pids+=($!)
 done
-for f in check gemm kernels runtime; do
+for f in check gemm kernels runtime suffix; do
   o="$out/$f.cu.o"; "${cu[@]}" -c "$root/cpp/pi0/cuda/$f.cu" -o "$o" & objs+=("$o") pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done

@@ -130,6 +130,15 @@ void CheckPi0(const Config& c, cuda::Gemm gemm) {
     Report(tag + "sampled actions, cfg_scale " + std::to_string(int(cfg)), RelErr(a_dev.data(), a_cpu.data(), a_cpu.size()),
            fp32 ? 1e-4 : 5e-2);
   }
+  // the same shapes again with new observations and noise: the captured flow graph is replayed, not recaptured
+  const Batch sb2(c, 2, 6);
+  sb2.obs(s);
+  s.noise = sb2.noise.data();
+  std::vector<float> a_cpu(sb2.noise.size()), a_dev(sb2.noise.size());
+  cpu.sample(s, a_cpu.data());
+  dev.sample(s, a_dev.data());
+  Report(tag + "sampled actions, cfg_scale 2, replayed graph", RelErr(a_dev.data(), a_cpu.data(), a_cpu.size()),
+         fp32 ? 1e-4 : 5e-2);
 }
 
 void CheckValue(const Config& c) {

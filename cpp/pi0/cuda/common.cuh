@@ -5,7 +5,9 @@
 namespace riptide::pi0::cuda {
 
 void Check(cudaError_t e, const char* what);
-// After a launch: the launch error, then completion (see runtime.cu for why each op waits).
+// The one stream every kernel and copy goes to (graphs can capture it; the legacy default stream cannot be).
+cudaStream_t Stream();
+// After a launch: the launch error, then, unless a graph is being captured, completion (runtime.cu says why).
 void Launched(const char* kernel);
 
 inline unsigned Blocks(size_t n, unsigned threads) {

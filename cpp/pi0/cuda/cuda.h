@@ -9,6 +9,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,20 @@ void ManagedFree(void* p) noexcept;
 void Sync();  // waits for the kernels launched so far; throws Pi0Error naming a failed kernel
 void Zero(void* p, size_t bytes);  // memset on the device
 void Copy(void* dst, const void* src, size_t bytes);  // between device-accessible buffers
+void Copy2D(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t rows);  // bytes
+
+// A CUDA graph: the launches `launches` makes, recorded once by Capture and run again by Replay with one call.
+// Host code inside `launches` runs once, at capture, so it must only launch (the flow steps of Pi0::sample).
+struct Graph {
+  void* exec = nullptr;        // cudaGraphExec_t
+  std::vector<uint64_t> key;   // what the owner captured it for (shapes, buffer addresses)
+  Graph() = default;
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+  ~Graph();
+};
+void Capture(Graph& g, const std::function<void()>& launches);
+void Replay(const Graph& g);  // returns when the replay has finished
 
 enum class Gemm { Bf16, Fp32 };
 void SetGemm(Gemm g);  // process-wide
@@ -65,6 +80,18 @@ void attention_forward(float* out, float* att, const float* q, const float* k, c
 void attention_backward(float* dq, float* dk, float* dv, float* scratch, const float* dout, const float* att,
                         const float* q, const float* k, const float* v, const uint8_t* mask, int B, int Tq, int Tk,
                         int kstride, int H, int KV, int hd);
+
+// ---- suffix tokens and the flow sampler (suffix.cu); rows = sequences * per_seq ----
+void silu_forward(float* out, const float* inp, size_t n);
+void silu_backward(float* dinp, const float* dout, const float* inp, size_t n);
+void add_into(float* dst, const float* src, size_t n);                            // dst += src
+void time_embedding(float* out, double t, int rows, int dim);                     // TimeEmbedding(t) on every row
+void concat_time(float* fuse_in, const float* ain, const float* temb, int rows, int per_seq, int D);
+void add_cfg_rows(float* act_tok, const float* cfg, const int* cfg_idx, int rows, int per_seq, int D);
+void cfg_grad(float* gcfg, const float* dact, const int* cfg_idx, int rows, int per_seq, int D);
+void broadcast_rows(float* xt, const float* x, int B, int Bq, size_t per);        // xt[bq] = x[bq % B]
+// x (n) += dt * v, v = v_u + s (v_c - v_u) when guided (v: n conditional values, then n unconditional)
+void euler_step(float* x, const float* v, size_t n, bool guided, float cfg_scale, float dt);
 
 // One AdamW step (AdamWRange's arithmetic) over a slab cut into segments of one learning rate and decay each.
 struct AdamSegment {

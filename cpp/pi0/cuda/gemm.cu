@@ -112,8 +112,8 @@ __global__ void __launch_bounds__(kThreads) GemmFp32(float* C, int ldc, View A, 
 void Run(float* C, int ldc, View A, View B, const float* bias, int M, int N, int K, float beta) {
   if (M <= 0 || N <= 0) return;
   dim3 grid((N + BN - 1) / BN, (M + BM - 1) / BM);
-  if (g_gemm == Gemm::Bf16) GemmBf16<<<grid, kThreads>>>(C, ldc, A, B, bias, M, N, K, beta);
-  else GemmFp32<<<grid, kThreads>>>(C, ldc, A, B, bias, M, N, K, beta);
+  if (g_gemm == Gemm::Bf16) GemmBf16<<<grid, kThreads, 0, Stream()>>>(C, ldc, A, B, bias, M, N, K, beta);
+  else GemmFp32<<<grid, kThreads, 0, Stream()>>>(C, ldc, A, B, bias, M, N, K, beta);
   Launched(g_gemm == Gemm::Bf16 ? "gemm (bf16 tensor cores)" : "gemm (fp32)");
 }
 
@@ -148,7 +148,7 @@ void matmul_backward(float* dinp, float* dw, float* dbias, const float* dout, co
   if (dinp) Run(dinp, K, View{dout, N, 1}, View{w, 1, K}, nullptr, M, K, N, 1.f);
   if (dw) Run(dw, K, View{dout, 1, N}, View{inp, 1, K}, nullptr, N, K, M, 1.f);
   if (dbias) {
-    ColumnSum<<<(N + 31) / 32, 256>>>(dbias, dout, M, N);
+    ColumnSum<<<(N + 31) / 32, 256, 0, Stream()>>>(dbias, dout, M, N);
     Launched("matmul bias gradient");
   }
 }

@@ -91,7 +91,7 @@ template <typename F> __global__ void ChannelSum(float* out, int M, int C, F f) 
 }
 
 template <typename F> void LaunchChannelSum(float* out, int M, int C, F f, const char* name) {
-  ChannelSum<<<(C + 31) / 32, 256>>>(out, M, C, f);
+  ChannelSum<<<(C + 31) / 32, 256, 0, Stream()>>>(out, M, C, f);
   Launched(name);
 }
 
@@ -297,14 +297,14 @@ template <typename T> T* Scratch(size_t n) {
 
 void rmsnorm_forward(float* out, float* rstd, const float* inp, const float* w, int M, int C) {
   if (M <= 0) return;
-  RmsForward<<<M, kRow>>>(out, rstd, inp, w, C);
+  RmsForward<<<M, kRow, 0, Stream()>>>(out, rstd, inp, w, C);
   Launched("rmsnorm forward");
 }
 
 void rmsnorm_backward(float* dinp, float* dw, const float* dout, const float* inp, const float* w, const float* rstd,
                       int M, int C) {
   if (M <= 0) return;
-  RmsBackward<<<M, kRow>>>(dinp, dout, inp, w, rstd, C);
+  RmsBackward<<<M, kRow, 0, Stream()>>>(dinp, dout, inp, w, rstd, C);
   Launched("rmsnorm backward");
   if (dw)
     LaunchChannelSum(dw, M, C, [=] __device__(int m, int c) {
@@ -315,14 +315,14 @@ void rmsnorm_backward(float* dinp, float* dw, const float* dout, const float* in
 void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b, int M,
                        int C) {
   if (M <= 0) return;
-  LnForward<<<M, kRow>>>(out, mean, rstd, inp, w, b, C);
+  LnForward<<<M, kRow, 0, Stream()>>>(out, mean, rstd, inp, w, b, C);
   Launched("layernorm forward");
 }
 
 void layernorm_backward(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
                         const float* mean, const float* rstd, int M, int C) {
   if (M <= 0) return;
-  LnBackward<<<M, kRow>>>(dinp, dout, inp, w, mean, rstd, C);
+  LnBackward<<<M, kRow, 0, Stream()>>>(dinp, dout, inp, w, mean, rstd, C);
   Launched("layernorm backward");
   if (dw)
     LaunchChannelSum(dw, M, C, [=] __device__(int m, int c) {
@@ -334,30 +334,30 @@ void layernorm_backward(float* dinp, float* dw, float* db, const float* dout, co
 }
 
 void gelu_forward(float* out, const float* inp, size_t n) {
-  GeluFwd<<<Blocks(n, 256), 256>>>(out, inp, n);
+  GeluFwd<<<Blocks(n, 256), 256, 0, Stream()>>>(out, inp, n);
   Launched("gelu forward");
 }
 void gelu_backward(float* dinp, const float* dout, const float* inp, size_t n) {
-  GeluBwd<<<Blocks(n, 256), 256>>>(dinp, dout, inp, n);
+  GeluBwd<<<Blocks(n, 256), 256, 0, Stream()>>>(dinp, dout, inp, n);
   Launched("gelu backward");
 }
 void geglu_forward(float* h, const float* gate, const float* up, size_t n) {
-  GegluFwd<<<Blocks(n, 256), 256>>>(h, gate, up, n);
+  GegluFwd<<<Blocks(n, 256), 256, 0, Stream()>>>(h, gate, up, n);
   Launched("geglu forward");
 }
 void geglu_backward(float* dgate, float* dup, const float* dh, const float* gate, const float* up, size_t n) {
-  GegluBwd<<<Blocks(n, 256), 256>>>(dgate, dup, dh, gate, up, n);
+  GegluBwd<<<Blocks(n, 256), 256, 0, Stream()>>>(dgate, dup, dh, gate, up, n);
   Launched("geglu backward");
 }
 
 void rope_forward(float* out, const float* inp, const float* cs, const float* sn, int B, int Tn, int nh, int hd,
                   int ostride, int ooff) {
-  Rope<<<Blocks((size_t)B * Tn * nh * (hd / 2), 256), 256>>>(out, inp, cs, sn, B, Tn, nh, hd, ostride, ooff, false);
+  Rope<<<Blocks((size_t)B * Tn * nh * (hd / 2), 256), 256, 0, Stream()>>>(out, inp, cs, sn, B, Tn, nh, hd, ostride, ooff, false);
   Launched("rope forward");
 }
 void rope_backward(float* dinp, const float* dout, const float* cs, const float* sn, int B, int Tn, int nh, int hd,
                    int ostride, int ooff) {
-  Rope<<<Blocks((size_t)B * Tn * nh * (hd / 2), 256), 256>>>(dinp, dout, cs, sn, B, Tn, nh, hd, ostride, ooff, true);
+  Rope<<<Blocks((size_t)B * Tn * nh * (hd / 2), 256), 256, 0, Stream()>>>(dinp, dout, cs, sn, B, Tn, nh, hd, ostride, ooff, true);
   Launched("rope backward");
 }
 
@@ -365,7 +365,7 @@ void attention_forward(float* out, float* att, const float* q, const float* k, c
                        int B, int Tq, int Tk, int kstride, int H, int KV, int hd) {
   if (B <= 0 || Tq <= 0) return;
   const AttnShape s{B, Tq, Tk, kstride, H, KV, hd};
-  AttnForward<<<dim3(Tq, H, B), AttnThreads(hd)>>>(out, att, q, k, v, mask, s);
+  AttnForward<<<dim3(Tq, H, B), AttnThreads(hd), 0, Stream()>>>(out, att, q, k, v, mask, s);
   Launched("attention forward");
 }
 
@@ -374,17 +374,17 @@ void attention_backward(float* dq, float* dk, float* dv, float* scratch, const f
                         int kstride, int H, int KV, int hd) {
   if (B <= 0 || Tq <= 0) return;
   const AttnShape s{B, Tq, Tk, kstride, H, KV, hd};
-  AttnBackwardQ<<<dim3(Tq, H, B), AttnThreads(hd)>>>(dq, scratch, dout, att, k, v, mask, s);
+  AttnBackwardQ<<<dim3(Tq, H, B), AttnThreads(hd), 0, Stream()>>>(dq, scratch, dout, att, k, v, mask, s);
   Launched("attention backward (queries)");
-  AttnBackwardKV<<<dim3(Tk, KV, B), AttnThreads(hd)>>>(dk, dv, scratch, att, q, dout, s);
+  AttnBackwardKV<<<dim3(Tk, KV, B), AttnThreads(hd), 0, Stream()>>>(dk, dv, scratch, att, q, dout, s);
   Launched("attention backward (keys, values)");
 }
 
 double SumSquares(const float* g, size_t n) {
   double* part = Scratch<double>(kSumBlocks + 1);
-  SumSquaresPartial<<<kSumBlocks, 256>>>(part, g, n);
+  SumSquaresPartial<<<kSumBlocks, 256, 0, Stream()>>>(part, g, n);
   Launched("gradient norm");
-  SumPartials<<<1, 256>>>(part + kSumBlocks, part);
+  SumPartials<<<1, 256, 0, Stream()>>>(part + kSumBlocks, part);
   Launched("gradient norm (total)");
   return part[kSumBlocks];
 }
@@ -395,7 +395,7 @@ void AdamW(const std::vector<AdamSegment>& segs, float* p, const float* g, float
   const size_t n = segs.back().offset + segs.back().size;
   AdamSegment* table = Scratch<AdamSegment>(segs.size());
   std::copy(segs.begin(), segs.end(), table);
-  AdamWUpdate<<<Blocks(n, 256), 256>>>(table, (int)segs.size(), p, g, m, v, n, gs, b1, b2, eps, ibc1, ibc2);
+  AdamWUpdate<<<Blocks(n, 256), 256, 0, Stream()>>>(table, (int)segs.size(), p, g, m, v, n, gs, b1, b2, eps, ibc1, ibc2);
   Launched("adamw");
 }
 

@@ -1,6 +1,7 @@
 // Device discovery, managed memory and error checks for the CUDA backend (cuda.h).
 #include <cuda_runtime.h>
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -17,11 +18,56 @@ void Check(cudaError_t e, const char* what) {
                    ")");
 }
 
+namespace {
+bool g_capturing = false;  // set by Capture on the thread that captures
+}  // namespace
+
+cudaStream_t Stream() {
+  static cudaStream_t s = [] {
+    cudaStream_t st = nullptr;
+    Check(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking), "cudaStreamCreate");
+    return st;
+  }();
+  return s;
+}
+
 void Launched(const char* kernel) {
   Check(cudaGetLastError(), kernel);
   // The model's host loops (model.cc) read and write the same managed buffers between ops, so every op completes
-  // before it returns. Moving those loops into kernels is what lets this go (cuda.h).
-  Check(cudaDeviceSynchronize(), kernel);
+  // before it returns, except inside a captured graph, whose steps have no host loops (Pi0::sample).
+  if (!g_capturing) Check(cudaStreamSynchronize(Stream()), kernel);
+}
+
+Graph::~Graph() {
+  if (exec) cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(exec));
+}
+
+void Capture(Graph& g, const std::function<void()>& launches) {
+  if (g.exec) cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(g.exec));
+  g.exec = nullptr;
+  Check(cudaStreamBeginCapture(Stream(), cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+  g_capturing = true;
+  cudaGraph_t graph = nullptr;
+  try {
+    launches();
+  } catch (...) {
+    g_capturing = false;
+    cudaStreamEndCapture(Stream(), &graph);
+    if (graph) cudaGraphDestroy(graph);
+    throw;
+  }
+  g_capturing = false;
+  Check(cudaStreamEndCapture(Stream(), &graph), "cudaStreamEndCapture");
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);
+  Check(e, "cudaGraphInstantiate");
+  g.exec = exec;
+}
+
+void Replay(const Graph& g) {
+  Check(cudaGraphLaunch(static_cast<cudaGraphExec_t>(g.exec), Stream()), "cudaGraphLaunch");
+  Check(cudaStreamSynchronize(Stream()), "graph replay");
 }
 
 DeviceInfo Query() {
@@ -106,16 +152,22 @@ void ManagedFree(void* p) noexcept {
   g_live.erase(it);
 }
 
-void Sync() { Check(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
+void Sync() { Check(cudaStreamSynchronize(Stream()), "cudaStreamSynchronize"); }
 
 void Copy(void* dst, const void* src, size_t bytes) {
-  Check(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), "cudaMemcpy");
-  Launched("cudaMemcpy");
+  Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, Stream()), "cudaMemcpyAsync");
+  Launched("cudaMemcpyAsync");
+}
+
+void Copy2D(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t rows) {
+  if (rows == 0 || width == 0) return;
+  Check(cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, rows, cudaMemcpyDefault, Stream()), "cudaMemcpy2DAsync");
+  Launched("cudaMemcpy2DAsync");
 }
 
 void Zero(void* p, size_t bytes) {
-  Check(cudaMemset(p, 0, bytes), "cudaMemset");
-  Launched("cudaMemset");
+  Check(cudaMemsetAsync(p, 0, bytes, Stream()), "cudaMemsetAsync");
+  Launched("cudaMemsetAsync");
 }
 
 }  // namespace riptide::pi0::cuda

@@ -1,5 +1,5 @@
 // A CPU emulator for the CUDA subset cpp/pi0/cuda uses, so the kernels' index arithmetic, block reductions and
-// tiling can be run and checked on a machine with no GPU (run.sh builds it; see README.md here). Each launch runs
+// tiling can be run and checked on a machine with no GPU (emulator.sh builds it; see README.md here). Each launch runs
 // its blocks one after another, and the threads of a block as real std::threads meeting at a std::barrier for
 // __syncthreads; __shared__ becomes `static` (one block at a time, so one copy is enough). Warp shuffles exchange
 // through a per-block array between two barriers, so they need every thread of the block to take part (true of
@@ -35,7 +35,13 @@ struct dim3 {
   dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
 };
 
+using cudaStream_t = void*;
+
 namespace emu {
+// While a graph is captured (runtime.cc), launches and copies are recorded here instead of run, their arguments
+// copied as CUDA copies kernel parameters; Replay runs the records in order.
+inline std::vector<std::function<void()>>* capturing = nullptr;
+
 struct ThreadState {
   dim3 tid, bid, bdim, gdim;
   std::barrier<>* barrier = nullptr;
@@ -109,34 +115,40 @@ class Pool {
 };
 
 // Runs every block of the grid in order, each with blockDim threads.
+template <typename K, typename... A> void RunGrid(dim3 grid, dim3 block, const K& kernel, const A&... args) {
+  const unsigned n = block.x * block.y * block.z;
+  std::barrier<> bar((std::ptrdiff_t)n);
+  std::vector<double> exchange(n);
+  Pool::get().run(n, [&](unsigned t) {
+    tl.tid = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+    tl.bdim = block;
+    tl.gdim = grid;
+    tl.barrier = &bar;
+    tl.exchange = exchange.data();
+    for (unsigned z = 0; z < grid.z; z++)
+      for (unsigned y = 0; y < grid.y; y++)
+        for (unsigned x = 0; x < grid.x; x++) {
+          tl.bid = dim3(x, y, z);
+          kernel(args...);
+          bar.arrive_and_wait();  // the next block reuses the block's static shared memory
+        }
+  });
+}
+
+// A launch: run now, or recorded while a graph is captured.
 struct Launcher {
   dim3 grid, block;
-  Launcher(dim3 g, dim3 b, size_t = 0) : grid(g), block(b) {}
+  Launcher(dim3 g, dim3 b, size_t = 0, cudaStream_t = nullptr) : grid(g), block(b) {}
   template <typename K> auto bind(K kernel) const {
     return [grid = grid, block = block, kernel](auto... args) {
-      const unsigned n = block.x * block.y * block.z;
-      std::barrier<> bar((std::ptrdiff_t)n);
-      std::vector<double> exchange(n);
-      Pool::get().run(n, [&](unsigned t) {
-        tl.tid = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
-        tl.bdim = block;
-        tl.gdim = grid;
-        tl.barrier = &bar;
-        tl.exchange = exchange.data();
-        for (unsigned z = 0; z < grid.z; z++)
-          for (unsigned y = 0; y < grid.y; y++)
-            for (unsigned x = 0; x < grid.x; x++) {
-              tl.bid = dim3(x, y, z);
-              kernel(args...);
-              bar.arrive_and_wait();  // the next block reuses the block's static shared memory
-            }
-      });
+      if (capturing) capturing->push_back([=] { RunGrid(grid, block, kernel, args...); });
+      else RunGrid(grid, block, kernel, args...);
     };
   }
 };
 }  // namespace emu
 
-// run.sh rewrites `Kernel<<<grid, block>>>(args)` into `EMU_LAUNCH(Kernel, grid, block)(args)`.
+// emulator.sh rewrites `Kernel<<<grid, block, smem, stream>>>(args)` into `EMU_LAUNCH(Kernel, grid, block)(args)`.
 #define EMU_LAUNCH(kernel, ...) ::emu::Launcher(__VA_ARGS__).bind([](auto... a) { kernel(a...); })
 
 // ---- the runtime API surface the .cu files name ----

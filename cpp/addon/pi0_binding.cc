@@ -421,6 +421,7 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
   const pi0::cuda::DeviceInfo d = pi0::cuda::Query();
   auto o = Napi::Object::New(info.Env());
   o.Set("built", d.built);
+  o.Set("cublas", d.cublas);
   o.Set("count", d.count);
   o.Set("name", d.name);
   o.Set("computeCapability", d.cc_major ? std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor) : "");

@@ -12,7 +12,7 @@ export interface DeviceOptions {
 
 export function deviceCommand(opts: DeviceOptions): void {
   const info = cudaInfo();
-  console.log(`CUDA in this build: ${info.built ? 'yes' : 'no (no nvcc when the addon was built)'}`);
+  console.log(`CUDA in this build: ${info.built ? `yes, ${info.cublas ? 'with cuBLAS' : 'without cuBLAS (our own GEMM kernels)'}` : 'no (no nvcc when the addon was built)'}`);
   console.log(`device: ${describeCuda(info)}`);
   const report: Record<string, unknown> = { cuda: info, machine: machineInfo(), git_commit: gitCommit(), date: new Date().toISOString() };
   if (opts.check) {

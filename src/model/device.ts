@@ -20,7 +20,8 @@ export function cudaInfo(): CudaInfo {
 /** A one-line description of the device, for logs and bench reports. */
 export function describeCuda(i: CudaInfo = cudaInfo()): string {
   if (i.count === 0) return `no CUDA device (${i.error})`;
-  return `${i.name} (compute ${i.computeCapability}, ${i.smCount} SMs, ${(i.memoryBytes / 2 ** 30).toFixed(0)} GiB; CUDA runtime ${i.runtimeVersion}, driver ${i.driverVersion})`;
+  const gemm = i.cublas ? 'cuBLAS' : "riptide's GEMM kernels";
+  return `${i.name} (compute ${i.computeCapability}, ${i.smCount} SMs, ${(i.memoryBytes / 2 ** 30).toFixed(0)} GiB; CUDA runtime ${i.runtimeVersion}, driver ${i.driverVersion}; GEMMs on ${gemm})`;
 }
 
 /** The device a model with this setting runs on. `where` names the setting in errors (a config field or flag). */

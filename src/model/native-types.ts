@@ -116,6 +116,7 @@ export type NativeDevice = 'cpu' | 'cuda';
 
 export interface CudaInfo {
   built: boolean; // the addon was compiled with nvcc
+  cublas: boolean; // ... and with cuBLAS, which then computes the GEMMs
   count: number; // usable devices; 0 with `error` saying why
   name: string;
   computeCapability: string; // e.g. '9.0'

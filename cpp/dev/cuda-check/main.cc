@@ -162,8 +162,18 @@ double Ms(std::chrono::steady_clock::time_point t0, int reps) {
 // 16. FLOP counts and MFU: src/model/flops.ts (riptide bench model does both where Node runs).
 void Bench(const Config& c, int B) {
   cuda::SetGemm(cuda::Gemm::Bf16);
-  std::printf("bench '%s' on %s: our bf16 GEMM %.1f TFLOP/s at 4096^3\n", c.name.c_str(), cuda::Query().name.c_str(),
-              cuda::GemmTflops(4096, 10));
+  std::printf("bench '%s' on %s\n", c.name.c_str(), cuda::Query().name.c_str());
+  const cuda::GemmEngine engine = cuda::GetGemmEngine();
+  for (auto e : {cuda::GemmEngine::Own, cuda::GemmEngine::Cublas}) {
+    try {
+      cuda::SetGemmEngine(e);
+    } catch (const Pi0Error&) {
+      continue;
+    }
+    std::printf("  bf16 GEMM 4096^3 on %s: %.1f TFLOP/s\n", e == cuda::GemmEngine::Own ? "our kernel" : "cuBLAS",
+                cuda::GemmTflops(4096, 10));
+  }
+  cuda::SetGemmEngine(engine);
   try {
     auto t0 = std::chrono::steady_clock::now();
     Pi0<float> m(c, 0, true, 16, true);

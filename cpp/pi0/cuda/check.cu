@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "pi0/config.h"
 #include "pi0/cuda/cuda.h"
 #include "pi0/layers.h"
 #include "pi0/model.h"
@@ -67,10 +68,18 @@ struct Checker {
 
 void CheckGemm(Checker& ck, Rand& r, int M, int K, int N, bool bias) {
   const Gemm saved = GetGemm();
+  const GemmEngine saved_engine = GetGemmEngine();
+  for (GemmEngine engine : {GemmEngine::Own, GemmEngine::Cublas})
   for (Gemm g : {Gemm::Bf16, Gemm::Fp32}) {
+    try {
+      SetGemmEngine(engine);
+    } catch (const Pi0Error&) {
+      continue;  // a build without cuBLAS
+    }
     SetGemm(g);
-    const std::string tag = std::string(g == Gemm::Bf16 ? " bf16" : " fp32") + " " + std::to_string(M) + "x" +
-                            std::to_string(K) + "x" + std::to_string(N);
+    const std::string tag = std::string(engine == GemmEngine::Cublas ? " cuBLAS" : "") +
+                            (g == Gemm::Bf16 ? " bf16 " : " fp32 ") + std::to_string(M) + "x" + std::to_string(K) +
+                            "x" + std::to_string(N);
     const double tol = g == Gemm::Bf16 ? kTolBf16Gemm : kTolFp32;
     auto x = r.vec((size_t)M * K), w = r.vec((size_t)N * K), b = r.vec(N), base = r.vec((size_t)M * N);
     auto dy = r.vec((size_t)M * N), dx = r.vec((size_t)M * K), dw = r.vec((size_t)N * K), db = r.vec(N);
@@ -84,6 +93,7 @@ void CheckGemm(Checker& ck, Rand& r, int M, int K, int N, bool bias) {
     ck.add("matmul_backward" + tag, {{&DX, &dx}, {&DW, &dw}, {&DB, &db}}, tol);
   }
   SetGemm(saved);
+  SetGemmEngine(saved_engine);
 }
 
 void CheckNorms(Checker& ck, Rand& r, int M, int C) {

@@ -17,6 +17,7 @@ namespace riptide::pi0::cuda {
 
 struct DeviceInfo {
   bool built = false;      // the addon was compiled with nvcc
+  bool cublas = false;     // ... and with cuBLAS (the default GEMM engine then)
   int count = 0;           // usable devices (0 when the driver or the device is missing)
   std::string name;        // device 0
   int cc_major = 0, cc_minor = 0, sm_count = 0;
@@ -53,6 +54,10 @@ void Replay(const Graph& g);  // returns when the replay has finished
 enum class Gemm { Bf16, Fp32 };
 void SetGemm(Gemm g);  // process-wide
 Gemm GetGemm();
+// Who computes the GEMMs: our kernels (gemm.cu), or cuBLAS where the build found it (the default then).
+enum class GemmEngine { Own, Cublas };
+void SetGemmEngine(GemmEngine e);  // process-wide; Cublas throws Pi0Error in a build without it
+GemmEngine GetGemmEngine();
 
 // ---- kernels: fast.h's signatures without the pool ----
 void matmul_forward(float* out, const float* inp, const float* w, const float* bias, int M, int K, int N,

@@ -5,12 +5,23 @@
 //             dw   (N,K) += dout^T . inp               A = dout columns,   B = inp columns
 // Tiles of 64 x 64 outputs, 32 deep, 128 threads. Gemm::Bf16 rounds the tiles to bf16 in shared memory and runs
 // them on tensor cores (wmma 16x16x16, fp32 accumulate); Gemm::Fp32 multiplies in fp32 on the CUDA cores.
+// Built with cuBLAS (RIPTIDE_HAVE_CUBLAS), the same products go to cublasGemmEx by default (GemmEngine::Cublas):
+// bf16 tensor cores on the fp32 buffers (CUBLAS_COMPUTE_32F_FAST_16BF), or plain fp32.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <mma.h>
 
 #include <atomic>
+#include <string>
 
+#ifndef RIPTIDE_HAVE_CUBLAS
+#define RIPTIDE_HAVE_CUBLAS 0
+#endif
+#if RIPTIDE_HAVE_CUBLAS
+#include <cublas_v2.h>
+#endif
+
+#include "pi0/config.h"
 #include "pi0/cuda/common.cuh"
 #include "pi0/cuda/cuda.h"
 
@@ -20,6 +31,7 @@ namespace {
 constexpr int BM = 64, BN = 64, BK = 32, kThreads = 128;
 
 std::atomic<Gemm> g_gemm{Gemm::Bf16};
+std::atomic<GemmEngine> g_engine{RIPTIDE_HAVE_CUBLAS ? GemmEngine::Cublas : GemmEngine::Own};
 
 // Element (r, k) at p[r * sr + k * sk].
 struct View {
@@ -109,8 +121,59 @@ __global__ void __launch_bounds__(kThreads) GemmFp32(float* C, int ldc, View A, 
     }
 }
 
+#if RIPTIDE_HAVE_CUBLAS
+// C[i][j] = (accumulate ? C[i][j] : 0) + bias[j], before a cuBLAS product that adds into C.
+__global__ void BiasRows(float* C, int ldc, const float* bias, int M, int N, bool accumulate) {
+  for (size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x; e < (size_t)M * N; e += (size_t)gridDim.x * blockDim.x) {
+    const size_t i = e / N, j = e % N;
+    C[i * ldc + j] = (accumulate ? C[i * ldc + j] : 0.f) + bias[j];
+  }
+}
+
+void CheckBlas(cublasStatus_t st, const char* what) {
+  if (st != CUBLAS_STATUS_SUCCESS) throw Pi0Error(std::string("cuBLAS: ") + what + ": " + cublasGetStatusString(st));
+}
+
+cublasHandle_t Blas() {
+  static cublasHandle_t h = [] {
+    cublasHandle_t handle = nullptr;
+    CheckBlas(cublasCreate(&handle), "cublasCreate");
+    CheckBlas(cublasSetStream(handle, Stream()), "cublasSetStream");
+    // its own workspace, so a product inside a graph capture never allocates
+    constexpr size_t kWorkspace = size_t(32) << 20;
+    void* ws = nullptr;
+    Check(cudaMalloc(&ws, kWorkspace), "cudaMalloc (cuBLAS workspace)");
+    CheckBlas(cublasSetWorkspace(handle, ws, kWorkspace), "cublasSetWorkspace");
+    return handle;
+  }();
+  return h;
+}
+
+// Row-major C (M,N) = A (M,K) B(N,K)^T is column-major C^T (N,M) = B A^T: a view with a unit k stride is a
+// row-major matrix (transposed for cuBLAS), one with a unit row stride a column-major one.
+void RunCublas(float* C, int ldc, View A, View B, const float* bias, int M, int N, int K, float beta) {
+  if (bias) {
+    BiasRows<<<Blocks((size_t)M * N, 256), 256, 0, Stream()>>>(C, ldc, bias, M, N, beta != 0.f);
+    Launched("gemm bias");
+    beta = 1.f;
+  }
+  const bool b_rows = B.sk == 1, a_rows = A.sk == 1;
+  const int ldb = int(b_rows ? B.sr : B.sk), lda = int(a_rows ? A.sr : A.sk);
+  const float alpha = 1.f;
+  const bool bf16 = g_gemm == Gemm::Bf16;
+  CheckBlas(cublasGemmEx(Blas(), b_rows ? CUBLAS_OP_T : CUBLAS_OP_N, a_rows ? CUBLAS_OP_N : CUBLAS_OP_T, N, M, K, &alpha,
+                         B.p, CUDA_R_32F, ldb, A.p, CUDA_R_32F, lda, &beta, C, CUDA_R_32F, ldc,
+                         bf16 ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+            "cublasGemmEx");
+  Launched(bf16 ? "cuBLAS gemm (bf16 tensor cores)" : "cuBLAS gemm (fp32)");
+}
+#endif
+
 void Run(float* C, int ldc, View A, View B, const float* bias, int M, int N, int K, float beta) {
   if (M <= 0 || N <= 0) return;
+#if RIPTIDE_HAVE_CUBLAS
+  if (g_engine == GemmEngine::Cublas) return RunCublas(C, ldc, A, B, bias, M, N, K, beta);
+#endif
   dim3 grid((N + BN - 1) / BN, (M + BM - 1) / BM);
   if (g_gemm == Gemm::Bf16) GemmBf16<<<grid, kThreads, 0, Stream()>>>(C, ldc, A, B, bias, M, N, K, beta);
   else GemmFp32<<<grid, kThreads, 0, Stream()>>>(C, ldc, A, B, bias, M, N, K, beta);
@@ -137,6 +200,11 @@ __global__ void ColumnSum(float* dbias, const float* dout, int M, int N) {
 
 void SetGemm(Gemm g) { g_gemm = g; }
 Gemm GetGemm() { return g_gemm; }
+void SetGemmEngine(GemmEngine e) {
+  if (e == GemmEngine::Cublas && !RIPTIDE_HAVE_CUBLAS) throw Pi0Error("this build has no cuBLAS (rebuild with it found)");
+  g_engine = e;
+}
+GemmEngine GetGemmEngine() { return g_engine; }
 
 void matmul_forward(float* out, const float* inp, const float* w, const float* bias, int M, int K, int N,
                     bool accumulate) {

@@ -73,6 +73,9 @@ void Replay(const Graph& g) {
 DeviceInfo Query() {
   DeviceInfo d;
   d.built = true;
+#if RIPTIDE_HAVE_CUBLAS
+  d.cublas = true;
+#endif
   cudaRuntimeGetVersion(&d.runtime);
   cudaDriverGetVersion(&d.driver);
   int n = 0;

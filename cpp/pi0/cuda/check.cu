@@ -66,21 +66,30 @@ struct Checker {
   }
 };
 
-void CheckGemm(Checker& ck, Rand& r, int M, int K, int N, bool bias) {
+// Runs check(tag, bf16) once per GEMM engine this build has and per precision, restoring the settings after.
+template <typename F> void ForEachGemm(F check) {
   const Gemm saved = GetGemm();
   const GemmEngine saved_engine = GetGemmEngine();
-  for (GemmEngine engine : {GemmEngine::Own, GemmEngine::Cublas})
-  for (Gemm g : {Gemm::Bf16, Gemm::Fp32}) {
+  for (GemmEngine engine : {GemmEngine::Own, GemmEngine::Cublas}) {
     try {
       SetGemmEngine(engine);
     } catch (const Pi0Error&) {
       continue;  // a build without cuBLAS
     }
-    SetGemm(g);
-    const std::string tag = std::string(engine == GemmEngine::Cublas ? " cuBLAS" : "") +
-                            (g == Gemm::Bf16 ? " bf16 " : " fp32 ") + std::to_string(M) + "x" + std::to_string(K) +
-                            "x" + std::to_string(N);
-    const double tol = g == Gemm::Bf16 ? kTolBf16Gemm : kTolFp32;
+    for (Gemm g : {Gemm::Bf16, Gemm::Fp32}) {
+      SetGemm(g);
+      check(std::string(engine == GemmEngine::Cublas ? " cuBLAS" : "") + (g == Gemm::Bf16 ? " bf16" : " fp32"),
+            g == Gemm::Bf16);
+    }
+  }
+  SetGemm(saved);
+  SetGemmEngine(saved_engine);
+}
+
+void CheckGemm(Checker& ck, Rand& r, int M, int K, int N, bool bias) {
+  ForEachGemm([&](const std::string& gemm, bool bf16) {
+    const std::string tag = gemm + " " + std::to_string(M) + "x" + std::to_string(K) + "x" + std::to_string(N);
+    const double tol = bf16 ? kTolBf16Gemm : kTolFp32;
     auto x = r.vec((size_t)M * K), w = r.vec((size_t)N * K), b = r.vec(N), base = r.vec((size_t)M * N);
     auto dy = r.vec((size_t)M * N), dx = r.vec((size_t)M * K), dw = r.vec((size_t)N * K), db = r.vec(N);
     Managed X(x), W(w), Bi(b), O(base), DY(dy), DX(dx), DW(dw), DB(db);
@@ -91,9 +100,7 @@ void CheckGemm(Checker& ck, Rand& r, int M, int K, int N, bool bias) {
     ref::matmul_backward(dx.data(), dw.data(), bias ? db.data() : nullptr, dy.data(), x.data(), w.data(), M, K, N);
     matmul_backward(DX.p, DW.p, bias ? DB.p : nullptr, DY.p, X.p, W.p, M, K, N);
     ck.add("matmul_backward" + tag, {{&DX, &dx}, {&DW, &dw}, {&DB, &db}}, tol);
-  }
-  SetGemm(saved);
-  SetGemmEngine(saved_engine);
+  });
 }
 
 void CheckNorms(Checker& ck, Rand& r, int M, int C) {
@@ -150,27 +157,30 @@ void CheckRope(Checker& ck, Rand& r) {
   ck.add("rope_backward", {{&DX, &dx}}, kTolFp32);
 }
 
-// Grouped K/V, a cache stride larger than Tk, a random mask with one query row fully masked.
+// Grouped K/V, a cache stride larger than Tk, a random mask with one query row fully masked. The products run on
+// the GEMM engine, so the tolerance is the GEMM's in bf16.
 void CheckAttention(Checker& ck, Rand& r, int B, int Tq, int Tk, int H, int KV, int hd) {
   const int ks = Tk + 5;
-  auto q = r.vec((size_t)B * Tq * H * hd), k = r.vec((size_t)B * ks * KV * hd), v = r.vec(k.size());
-  auto dy = r.vec(q.size()), dq = r.vec(q.size()), dk = r.vec(k.size()), dv = r.vec(k.size());
   std::vector<uint8_t> mask((size_t)B * Tq * Tk);
   for (auto& m : mask) m = r.uniform() < 0.8;
   for (int j = 0; j < Tk; j++) mask[j] = 0;
-  std::vector<float> o(q.size()), att((size_t)B * Tq * H * Tk), scratch(att.size());
-  Managed Q(q), K(k), V(v), DY(dy), DQ(dq), DK(dk), DV(dv), O(o), ATT(att), S(scratch);
   auto* M = static_cast<uint8_t*>(ManagedAlloc(mask.size()));
   std::copy(mask.begin(), mask.end(), M);
-  const std::string tag = " B" + std::to_string(B) + " Tq" + std::to_string(Tq) + " Tk" + std::to_string(Tk) +
-                          " H" + std::to_string(H) + " KV" + std::to_string(KV) + " hd" + std::to_string(hd);
-  ref::attention_forward(o.data(), att.data(), q.data(), k.data(), v.data(), mask.data(), B, Tq, Tk, ks, H, KV, hd);
-  attention_forward(O.p, ATT.p, Q.p, K.p, V.p, M, B, Tq, Tk, ks, H, KV, hd);
-  ck.add("attention_forward" + tag, {{&O, &o}, {&ATT, &att}}, kTolFp32);
-  ref::attention_backward(dq.data(), dk.data(), dv.data(), dy.data(), att.data(), q.data(), k.data(), v.data(),
-                          mask.data(), B, Tq, Tk, ks, H, KV, hd);
-  attention_backward(DQ.p, DK.p, DV.p, S.p, DY.p, ATT.p, Q.p, K.p, V.p, M, B, Tq, Tk, ks, H, KV, hd);
-  ck.add("attention_backward" + tag, {{&DQ, &dq}, {&DK, &dk}, {&DV, &dv}}, kTolFp32Reduce);
+  ForEachGemm([&](const std::string& gemm, bool bf16) {
+    auto q = r.vec((size_t)B * Tq * H * hd), k = r.vec((size_t)B * ks * KV * hd), v = r.vec(k.size());
+    auto dy = r.vec(q.size()), dq = r.vec(q.size()), dk = r.vec(k.size()), dv = r.vec(k.size());
+    std::vector<float> o(q.size()), att((size_t)B * Tq * H * Tk), scratch(att.size());
+    Managed Q(q), K(k), V(v), DY(dy), DQ(dq), DK(dk), DV(dv), O(o), ATT(att), S(scratch);
+    const std::string tag = gemm + " B" + std::to_string(B) + " Tq" + std::to_string(Tq) + " Tk" + std::to_string(Tk) +
+                            " H" + std::to_string(H) + " KV" + std::to_string(KV) + " hd" + std::to_string(hd);
+    ref::attention_forward(o.data(), att.data(), q.data(), k.data(), v.data(), mask.data(), B, Tq, Tk, ks, H, KV, hd);
+    attention_forward(O.p, ATT.p, Q.p, K.p, V.p, M, B, Tq, Tk, ks, H, KV, hd);
+    ck.add("attention_forward" + tag, {{&O, &o}, {&ATT, &att}}, bf16 ? kTolBf16Gemm : kTolFp32);
+    ref::attention_backward(dq.data(), dk.data(), dv.data(), dy.data(), att.data(), q.data(), k.data(), v.data(),
+                            mask.data(), B, Tq, Tk, ks, H, KV, hd);
+    attention_backward(DQ.p, DK.p, DV.p, S.p, DY.p, ATT.p, Q.p, K.p, V.p, M, B, Tq, Tk, ks, H, KV, hd);
+    ck.add("attention_backward" + tag, {{&DQ, &dq}, {&DK, &dk}, {&DV, &dv}}, bf16 ? kTolBf16Gemm : kTolFp32Reduce);
+  });
   ManagedFree(M);
 }
 

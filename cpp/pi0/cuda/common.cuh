@@ -10,6 +10,16 @@ cudaStream_t Stream();
 // After a launch: the launch error, then, unless a graph is being captured, completion (runtime.cu says why).
 void Launched(const char* kernel);
 
+// Element (r, k) of one product of a batch at p[r * sr + k * sk]; product z's starts at p + z * sb.
+struct GemmView {
+  const float* p;
+  long long sr, sk, sb;
+};
+// C_z (M,N) = [beta C_z +] A_z (M,K) B_z (N,K)^T [+ bias] for z < batch, C_z = C + z * cb with row stride ldc, on
+// the engine and precision set in cuda.h (gemm.cu). One of each view's strides must be 1; no bias with a batch.
+void BatchedGemm(float* C, int ldc, long long cb, GemmView A, GemmView B, const float* bias, int M, int N, int K,
+                 float beta, int batch);
+
 inline unsigned Blocks(size_t n, unsigned threads) {
   size_t b = (n + threads - 1) / threads;
   return (unsigned)(b < 65535 * 16 ? (b == 0 ? 1 : b) : 65535 * 16);

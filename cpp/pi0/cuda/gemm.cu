@@ -33,16 +33,10 @@ constexpr int BM = 64, BN = 64, BK = 32, kThreads = 128;
 std::atomic<Gemm> g_gemm{Gemm::Bf16};
 std::atomic<GemmEngine> g_engine{RIPTIDE_HAVE_CUBLAS ? GemmEngine::Cublas : GemmEngine::Own};
 
-// Element (r, k) at p[r * sr + k * sk].
-struct View {
-  const float* p;
-  long long sr, sk;
-};
-
 // Copies the (rows x BK) tile at (r0, k0) of a view into smem[r][k] (ld), zero outside (R, K). Consecutive threads
 // walk the view's contiguous dimension, so global reads coalesce whichever way the view is strided.
 template <typename S, int ROWS>
-__device__ void LoadTile(S* smem, int ld, View v, int r0, int k0, int R, int K) {
+__device__ void LoadTile(S* smem, int ld, GemmView v, int r0, int k0, int R, int K) {
   const bool k_fast = v.sk == 1;
   for (int e = threadIdx.x; e < ROWS * BK; e += kThreads) {
     const int r = k_fast ? e / BK : e % ROWS, k = k_fast ? e % BK : e / ROWS;
@@ -58,13 +52,14 @@ __device__ inline void Store(float* C, int ldc, const float* bias, float beta, i
   C[(size_t)i * ldc + j] = out;
 }
 
-__global__ void __launch_bounds__(kThreads) GemmBf16(float* C, int ldc, View A, View B, const float* bias, int M,
-                                                     int N, int K, float beta) {
+__global__ void __launch_bounds__(kThreads) GemmBf16(float* C, int ldc, long long cb, GemmView A, GemmView B,
+                                                     const float* bias, int M, int N, int K, float beta) {
   using namespace nvcuda;
   constexpr int LD = BK + 8, LDC = BN + 4;
   __shared__ __align__(32) __nv_bfloat16 As[BM * LD];
   __shared__ __align__(32) __nv_bfloat16 Bs[BN * LD];
   __shared__ __align__(32) float Cs[BM * LDC];
+  A.p += blockIdx.z * A.sb, B.p += blockIdx.z * B.sb, C += blockIdx.z * cb;
   const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN, warp = threadIdx.x / 32, wr = warp / 2, wc = warp % 2;
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][2];
   for (int a = 0; a < 2; a++)
@@ -94,11 +89,12 @@ __global__ void __launch_bounds__(kThreads) GemmBf16(float* C, int ldc, View A, 
 }
 
 // Each thread owns 4 rows x 8 columns of the tile (columns strided by 8, so a warp's smem reads spread over banks).
-__global__ void __launch_bounds__(kThreads) GemmFp32(float* C, int ldc, View A, View B, const float* bias, int M,
-                                                     int N, int K, float beta) {
+__global__ void __launch_bounds__(kThreads) GemmFp32(float* C, int ldc, long long cb, GemmView A, GemmView B,
+                                                     const float* bias, int M, int N, int K, float beta) {
   constexpr int LD = BK + 1;
   __shared__ float As[BM * LD];
   __shared__ float Bs[BN * LD];
+  A.p += blockIdx.z * A.sb, B.p += blockIdx.z * B.sb, C += blockIdx.z * cb;
   const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN, ty = threadIdx.x / 8, tx = threadIdx.x % 8;
   float acc[4][8] = {};
   for (int k0 = 0; k0 < K; k0 += BK) {
@@ -151,7 +147,8 @@ cublasHandle_t Blas() {
 
 // Row-major C (M,N) = A (M,K) B(N,K)^T is column-major C^T (N,M) = B A^T: a view with a unit k stride is a
 // row-major matrix (transposed for cuBLAS), one with a unit row stride a column-major one.
-void RunCublas(float* C, int ldc, View A, View B, const float* bias, int M, int N, int K, float beta) {
+void RunCublas(float* C, int ldc, long long cb, GemmView A, GemmView B, const float* bias, int M, int N, int K,
+               float beta, int batch) {
   if (bias) {
     BiasRows<<<Blocks((size_t)M * N, 256), 256, 0, Stream()>>>(C, ldc, bias, M, N, beta != 0.f);
     Launched("gemm bias");
@@ -161,22 +158,30 @@ void RunCublas(float* C, int ldc, View A, View B, const float* bias, int M, int 
   const int ldb = int(b_rows ? B.sr : B.sk), lda = int(a_rows ? A.sr : A.sk);
   const float alpha = 1.f;
   const bool bf16 = g_gemm == Gemm::Bf16;
-  CheckBlas(cublasGemmEx(Blas(), b_rows ? CUBLAS_OP_T : CUBLAS_OP_N, a_rows ? CUBLAS_OP_N : CUBLAS_OP_T, N, M, K, &alpha,
-                         B.p, CUDA_R_32F, ldb, A.p, CUDA_R_32F, lda, &beta, C, CUDA_R_32F, ldc,
-                         bf16 ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
-            "cublasGemmEx");
+  const cublasOperation_t tb = b_rows ? CUBLAS_OP_T : CUBLAS_OP_N, ta = a_rows ? CUBLAS_OP_N : CUBLAS_OP_T;
+  const cublasComputeType_t compute = bf16 ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F;
+  if (batch == 1)
+    CheckBlas(cublasGemmEx(Blas(), tb, ta, N, M, K, &alpha, B.p, CUDA_R_32F, ldb, A.p, CUDA_R_32F, lda, &beta, C,
+                           CUDA_R_32F, ldc, compute, CUBLAS_GEMM_DEFAULT),
+              "cublasGemmEx");
+  else
+    CheckBlas(cublasGemmStridedBatchedEx(Blas(), tb, ta, N, M, K, &alpha, B.p, CUDA_R_32F, ldb, B.sb, A.p, CUDA_R_32F,
+                                         lda, A.sb, &beta, C, CUDA_R_32F, ldc, cb, batch, compute, CUBLAS_GEMM_DEFAULT),
+              "cublasGemmStridedBatchedEx");
   Launched(bf16 ? "cuBLAS gemm (bf16 tensor cores)" : "cuBLAS gemm (fp32)");
 }
 #endif
 
-void Run(float* C, int ldc, View A, View B, const float* bias, int M, int N, int K, float beta) {
-  if (M <= 0 || N <= 0) return;
+void Run(float* C, int ldc, long long cb, GemmView A, GemmView B, const float* bias, int M, int N, int K, float beta,
+         int batch) {
+  if (M <= 0 || N <= 0 || batch <= 0) return;
+  if (bias && batch > 1) throw Pi0Error("gemm: a bias with a batch of products is not supported");
 #if RIPTIDE_HAVE_CUBLAS
-  if (g_engine == GemmEngine::Cublas) return RunCublas(C, ldc, A, B, bias, M, N, K, beta);
+  if (g_engine == GemmEngine::Cublas) return RunCublas(C, ldc, cb, A, B, bias, M, N, K, beta, batch);
 #endif
-  dim3 grid((N + BN - 1) / BN, (M + BM - 1) / BM);
-  if (g_gemm == Gemm::Bf16) GemmBf16<<<grid, kThreads, 0, Stream()>>>(C, ldc, A, B, bias, M, N, K, beta);
-  else GemmFp32<<<grid, kThreads, 0, Stream()>>>(C, ldc, A, B, bias, M, N, K, beta);
+  dim3 grid((N + BN - 1) / BN, (M + BM - 1) / BM, batch);
+  if (g_gemm == Gemm::Bf16) GemmBf16<<<grid, kThreads, 0, Stream()>>>(C, ldc, cb, A, B, bias, M, N, K, beta);
+  else GemmFp32<<<grid, kThreads, 0, Stream()>>>(C, ldc, cb, A, B, bias, M, N, K, beta);
   Launched(g_gemm == Gemm::Bf16 ? "gemm (bf16 tensor cores)" : "gemm (fp32)");
 }
 
@@ -206,15 +211,20 @@ void SetGemmEngine(GemmEngine e) {
 }
 GemmEngine GetGemmEngine() { return g_engine; }
 
+void BatchedGemm(float* C, int ldc, long long cb, GemmView A, GemmView B, const float* bias, int M, int N, int K,
+                 float beta, int batch) {
+  Run(C, ldc, cb, A, B, bias, M, N, K, beta, batch);
+}
+
 void matmul_forward(float* out, const float* inp, const float* w, const float* bias, int M, int K, int N,
                     bool accumulate) {
-  Run(out, N, View{inp, K, 1}, View{w, K, 1}, bias, M, N, K, accumulate ? 1.f : 0.f);
+  Run(out, N, 0, GemmView{inp, K, 1}, GemmView{w, K, 1}, bias, M, N, K, accumulate ? 1.f : 0.f, 1);
 }
 
 void matmul_backward(float* dinp, float* dw, float* dbias, const float* dout, const float* inp, const float* w,
                      int M, int K, int N) {
-  if (dinp) Run(dinp, K, View{dout, N, 1}, View{w, 1, K}, nullptr, M, K, N, 1.f);
-  if (dw) Run(dw, K, View{dout, 1, N}, View{inp, 1, K}, nullptr, N, K, M, 1.f);
+  if (dinp) Run(dinp, K, 0, GemmView{dout, N, 1}, GemmView{w, 1, K}, nullptr, M, K, N, 1.f, 1);
+  if (dw) Run(dw, K, 0, GemmView{dout, 1, N}, GemmView{inp, 1, K}, nullptr, N, K, M, 1.f, 1);
   if (dbias) {
     ColumnSum<<<(N + 31) / 32, 256, 0, Stream()>>>(dbias, dout, M, N);
     Launched("matmul bias gradient");

@@ -143,33 +143,22 @@ __global__ void Rope(float* out, const float* in, const float* cs, const float* 
 }
 
 // ---- attention (layers.h attention_forward/backward; K/V rows b*kstride + j; masked logits = kMaskValue) ----
+// The products run as batched GEMMs (over the batch, one call per head) on the GEMM engine; these kernels do the
+// row work between them in fp32: scale, mask and softmax going forward, the softmax gradient going back.
 
 struct AttnShape {
   int B, Tq, Tk, ks, H, KV, hd;
 };
-constexpr int kMaxHeadDim = 256;  // PI0's Gemma: 256, SigLIP: 72
 
-// One block per (query i, head h, batch b): logits into the att row, softmax in place, then out = att . V.
-__global__ void AttnForward(float* out, float* att, const float* q, const float* k, const float* v,
-                            const uint8_t* mask, AttnShape s) {
-  __shared__ float qs[kMaxHeadDim];
-  const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, kh = h / (s.H / s.KV), QD = s.H * s.hd,
-            KD = s.KV * s.hd;
-  const float* qi = q + ((size_t)b * s.Tq + i) * QD + (size_t)h * s.hd;
+// One block per (query i, head h, batch b): logits (already q.k) -> scaled, masked, softmaxed in place.
+__global__ void AttnSoftmax(float* att, const uint8_t* mask, AttnShape s) {
+  const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
   float* a = att + (((size_t)b * s.Tq + i) * s.H + h) * s.Tk;
   const uint8_t* mrow = mask ? mask + ((size_t)b * s.Tq + i) * s.Tk : nullptr;
-  for (int d = threadIdx.x; d < s.hd; d += blockDim.x) qs[d] = qi[d];
-  __syncthreads();
   const float scale = rsqrtf((float)s.hd);
   float mx = -INFINITY;
   for (int j = threadIdx.x; j < s.Tk; j += blockDim.x) {
-    float l = float(kMaskValue);
-    if (!mrow || mrow[j]) {
-      const float* kj = k + ((size_t)b * s.ks + j) * KD + (size_t)kh * s.hd;
-      l = 0.f;
-      for (int d = 0; d < s.hd; d++) l += qs[d] * kj[d];
-      l *= scale;
-    }
+    const float l = (mrow && !mrow[j]) ? float(kMaskValue) : a[j] * scale;
     a[j] = l;
     mx = fmaxf(mx, l);
   }
@@ -182,68 +171,19 @@ __global__ void AttnForward(float* out, float* att, const float* q, const float*
   }
   sum = BlockSum(sum);
   for (int j = threadIdx.x; j < s.Tk; j += blockDim.x) a[j] /= sum;
-  __syncthreads();  // every thread reads the whole row below
-  float* o = out + ((size_t)b * s.Tq + i) * QD + (size_t)h * s.hd;
-  for (int d = threadIdx.x; d < s.hd; d += blockDim.x) {
-    float acc = 0.f;
-    for (int j = 0; j < s.Tk; j++) acc += a[j] * v[((size_t)b * s.ks + j) * KD + (size_t)kh * s.hd + d];
-    o[d] = acc;
-  }
 }
 
-// Per query row: dl = att * (dy.v - sum_j att dy.v) * scale into scratch (0 where masked), and dq += dl . K.
-__global__ void AttnBackwardQ(float* dq, float* dl, const float* dout, const float* att, const float* k,
-                              const float* v, const uint8_t* mask, AttnShape s) {
-  __shared__ float dys[kMaxHeadDim];
-  const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, kh = h / (s.H / s.KV), QD = s.H * s.hd,
-            KD = s.KV * s.hd;
-  const size_t qrow = ((size_t)b * s.Tq + i) * QD + (size_t)h * s.hd, arow = (((size_t)b * s.Tq + i) * s.H + h) * s.Tk;
+// One block per (i, h, b): da (dy . v, in dl) -> dl = att * (da - sum_j att da) * scale, 0 where masked.
+__global__ void AttnSoftmaxBackward(float* dl, const float* att, const uint8_t* mask, AttnShape s) {
+  const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  const size_t row = (((size_t)b * s.Tq + i) * s.H + h) * s.Tk;
   const uint8_t* mrow = mask ? mask + ((size_t)b * s.Tq + i) * s.Tk : nullptr;
-  for (int d = threadIdx.x; d < s.hd; d += blockDim.x) dys[d] = dout[qrow + d];
-  __syncthreads();
   float dot = 0.f;
-  for (int j = threadIdx.x; j < s.Tk; j += blockDim.x) {
-    const float* vj = v + ((size_t)b * s.ks + j) * KD + (size_t)kh * s.hd;
-    float sj = 0.f;
-    for (int d = 0; d < s.hd; d++) sj += dys[d] * vj[d];
-    dl[arow + j] = sj;
-    dot += att[arow + j] * sj;
-  }
+  for (int j = threadIdx.x; j < s.Tk; j += blockDim.x) dot += att[row + j] * dl[row + j];
   dot = BlockSum(dot);
   const float scale = rsqrtf((float)s.hd);
   for (int j = threadIdx.x; j < s.Tk; j += blockDim.x)
-    dl[arow + j] = (mrow && !mrow[j]) ? 0.f : att[arow + j] * (dl[arow + j] - dot) * scale;
-  __syncthreads();
-  for (int d = threadIdx.x; d < s.hd; d += blockDim.x) {
-    float acc = 0.f;
-    for (int j = 0; j < s.Tk; j++) acc += dl[arow + j] * k[((size_t)b * s.ks + j) * KD + (size_t)kh * s.hd + d];
-    dq[qrow + d] += acc;
-  }
-}
-
-// Per key row (j, kv head, b): dk += sum over queries and the heads of the group of dl q; dv likewise of att dy.
-__global__ void AttnBackwardKV(float* dk, float* dv, const float* dl, const float* att, const float* q,
-                               const float* dout, AttnShape s) {
-  const int j = blockIdx.x, kh = blockIdx.y, b = blockIdx.z, group = s.H / s.KV, QD = s.H * s.hd, KD = s.KV * s.hd;
-  const size_t krow = ((size_t)b * s.ks + j) * KD + (size_t)kh * s.hd;
-  for (int d = threadIdx.x; d < s.hd; d += blockDim.x) {
-    float ak = 0.f, av = 0.f;
-    for (int i = 0; i < s.Tq; i++)
-      for (int h = kh * group; h < (kh + 1) * group; h++) {
-        const size_t a = (((size_t)b * s.Tq + i) * s.H + h) * s.Tk + j, r = ((size_t)b * s.Tq + i) * QD + (size_t)h * s.hd + d;
-        ak += dl[a] * q[r];
-        av += att[a] * dout[r];
-      }
-    dk[krow + d] += ak;
-    dv[krow + d] += av;
-  }
-}
-
-int AttnThreads(int hd) {
-  if (hd > kMaxHeadDim)
-    throw Pi0Error("CUDA attention: head dim " + std::to_string(hd) + " is over the kernels' " +
-                   std::to_string(kMaxHeadDim) + " (kMaxHeadDim in cpp/pi0/cuda/kernels.cu)");
-  return hd >= 128 ? 128 : 64;
+    dl[row + j] = (mrow && !mrow[j]) ? 0.f : att[row + j] * (dl[row + j] - dot) * scale;
 }
 
 // ---- AdamW ----
@@ -361,12 +301,25 @@ void rope_backward(float* dinp, const float* dout, const float* cs, const float*
   Launched("rope backward");
 }
 
+// Per head h (kv head kh), batched over b: GemmViews of head h's columns of q-like (B, Tq, H*hd) tensors, of kv
+// head kh's columns of the cache-like K/V (rows b*ks + j), and of head h's (Tq, Tk) block of att (B, Tq, H, Tk).
 void attention_forward(float* out, float* att, const float* q, const float* k, const float* v, const uint8_t* mask,
                        int B, int Tq, int Tk, int kstride, int H, int KV, int hd) {
   if (B <= 0 || Tq <= 0) return;
   const AttnShape s{B, Tq, Tk, kstride, H, KV, hd};
-  AttnForward<<<dim3(Tq, H, B), AttnThreads(hd), 0, Stream()>>>(out, att, q, k, v, mask, s);
-  Launched("attention forward");
+  const long long QD = (long long)H * hd, KD = (long long)KV * hd, AT = (long long)H * Tk;
+  for (int h = 0; h < H; h++) {  // logits: att[b, i, h, j] = q[b, i, h] . k[b, j, kh]
+    const int kh = h / (H / KV);
+    BatchedGemm(att + (size_t)h * Tk, int(AT), Tq * AT, GemmView{q + (size_t)h * hd, QD, 1, Tq * QD},
+         GemmView{k + (size_t)kh * hd, KD, 1, kstride * KD}, nullptr, Tq, Tk, hd, 0.f, B);
+  }
+  AttnSoftmax<<<dim3(Tq, H, B), 128, 0, Stream()>>>(att, mask, s);
+  Launched("attention softmax");
+  for (int h = 0; h < H; h++) {  // out[b, i, h] = sum_j att[b, i, h, j] v[b, j, kh]
+    const int kh = h / (H / KV);
+    BatchedGemm(out + (size_t)h * hd, int(QD), Tq * QD, GemmView{att + (size_t)h * Tk, AT, 1, Tq * AT},
+         GemmView{v + (size_t)kh * hd, 1, KD, kstride * KD}, nullptr, Tq, hd, Tk, 0.f, B);
+  }
 }
 
 void attention_backward(float* dq, float* dk, float* dv, float* scratch, const float* dout, const float* att,
@@ -374,10 +327,28 @@ void attention_backward(float* dq, float* dk, float* dv, float* scratch, const f
                         int kstride, int H, int KV, int hd) {
   if (B <= 0 || Tq <= 0) return;
   const AttnShape s{B, Tq, Tk, kstride, H, KV, hd};
-  AttnBackwardQ<<<dim3(Tq, H, B), AttnThreads(hd), 0, Stream()>>>(dq, scratch, dout, att, k, v, mask, s);
-  Launched("attention backward (queries)");
-  AttnBackwardKV<<<dim3(Tk, KV, B), AttnThreads(hd), 0, Stream()>>>(dk, dv, scratch, att, q, dout, s);
-  Launched("attention backward (keys, values)");
+  const long long QD = (long long)H * hd, KD = (long long)KV * hd, AT = (long long)H * Tk;
+  // Heads of a group add into the same dk/dv rows one after another (beta 1), in head order.
+  for (int h = 0; h < H; h++) {
+    const int kh = h / (H / KV);
+    const GemmView dy{dout + (size_t)h * hd, QD, 1, Tq * QD}, dyT{dout + (size_t)h * hd, 1, QD, Tq * QD};
+    const GemmView a_T{att + (size_t)h * Tk, 1, AT, Tq * AT};
+    // da[b, i, h, j] = dy[b, i, h] . v[b, j, kh]   (into scratch)
+    BatchedGemm(scratch + (size_t)h * Tk, int(AT), Tq * AT, dy, GemmView{v + (size_t)kh * hd, KD, 1, kstride * KD},
+         nullptr, Tq, Tk, hd, 0.f, B);
+    // dv[b, j, kh] += sum_i att[b, i, h, j] dy[b, i, h]
+    BatchedGemm(dv + (size_t)kh * hd, int(KD), kstride * KD, a_T, dyT, nullptr, Tk, hd, Tq, 1.f, B);
+  }
+  AttnSoftmaxBackward<<<dim3(Tq, H, B), 128, 0, Stream()>>>(scratch, att, mask, s);
+  Launched("attention softmax backward");
+  for (int h = 0; h < H; h++) {
+    const int kh = h / (H / KV);
+    // dq[b, i, h] += sum_j dl[b, i, h, j] k[b, j, kh];  dk[b, j, kh] += sum_i dl[b, i, h, j] q[b, i, h]
+    BatchedGemm(dq + (size_t)h * hd, int(QD), Tq * QD, GemmView{scratch + (size_t)h * Tk, AT, 1, Tq * AT},
+         GemmView{k + (size_t)kh * hd, 1, KD, kstride * KD}, nullptr, Tq, hd, Tk, 1.f, B);
+    BatchedGemm(dk + (size_t)kh * hd, int(KD), kstride * KD, GemmView{scratch + (size_t)h * Tk, 1, AT, Tq * AT},
+         GemmView{q + (size_t)h * hd, 1, QD, Tq * QD}, nullptr, Tk, hd, Tq, 1.f, B);
+  }
 }
 
 double SumSquares(const float* g, size_t n) {

@@ -5,7 +5,7 @@
 namespace riptide::pi0::cuda {
 
 void Check(cudaError_t e, const char* what);
-// The one stream every kernel and copy goes to (graphs can capture it; the legacy default stream cannot be).
+// The stream every kernel and copy of this thread goes to (graphs can capture it; the legacy default stream cannot).
 cudaStream_t Stream();
 // After a launch: the launch error, then, unless a graph is being captured, completion (runtime.cu says why).
 void Launched(const char* kernel);
@@ -19,6 +19,11 @@ struct GemmView {
 // the engine and precision set in cuda.h (gemm.cu). One of each view's strides must be 1; no bias with a batch.
 void BatchedGemm(float* C, int ldc, long long cb, GemmView A, GemmView B, const float* bias, int M, int N, int K,
                  float beta, int batch);
+
+// A grid-stride loop: i over [0, n) spread over every thread of the grid.
+#define RIPTIDE_FOR_EACH(i, n)                                            \
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); \
+       i += (size_t)gridDim.x * blockDim.x)
 
 inline unsigned Blocks(size_t n, unsigned threads) {
   size_t b = (n + threads - 1) / threads;

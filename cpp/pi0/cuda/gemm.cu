@@ -130,8 +130,8 @@ void CheckBlas(cublasStatus_t st, const char* what) {
   if (st != CUBLAS_STATUS_SUCCESS) throw Pi0Error(std::string("cuBLAS: ") + what + ": " + cublasGetStatusString(st));
 }
 
-cublasHandle_t Blas() {
-  static cublasHandle_t h = [] {
+cublasHandle_t Blas() {  // per thread, on the thread's stream
+  static thread_local cublasHandle_t h = [] {
     cublasHandle_t handle = nullptr;
     CheckBlas(cublasCreate(&handle), "cublasCreate");
     CheckBlas(cublasSetStream(handle, Stream()), "cublasSetStream");

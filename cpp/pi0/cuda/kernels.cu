@@ -105,8 +105,6 @@ __device__ inline float GeluGrad(float x) {
   return 0.5f * (1.f + th) + 0.5f * x * (1.f - th * th) * s * (1.f + 3.f * 0.044715f * x * x);
 }
 
-#define RIPTIDE_FOR_EACH(i, n) for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
-
 __global__ void GeluFwd(float* out, const float* in, size_t n) { RIPTIDE_FOR_EACH(i, n) out[i] = Gelu(in[i]); }
 __global__ void GeluBwd(float* din, const float* dout, const float* in, size_t n) {
   RIPTIDE_FOR_EACH(i, n) din[i] += dout[i] * GeluGrad(in[i]);
@@ -292,12 +290,14 @@ void geglu_backward(float* dgate, float* dup, const float* dh, const float* gate
 
 void rope_forward(float* out, const float* inp, const float* cs, const float* sn, int B, int Tn, int nh, int hd,
                   int ostride, int ooff) {
-  Rope<<<Blocks((size_t)B * Tn * nh * (hd / 2), 256), 256, 0, Stream()>>>(out, inp, cs, sn, B, Tn, nh, hd, ostride, ooff, false);
+  const unsigned blocks = Blocks((size_t)B * Tn * nh * (hd / 2), 256);
+  Rope<<<blocks, 256, 0, Stream()>>>(out, inp, cs, sn, B, Tn, nh, hd, ostride, ooff, false);
   Launched("rope forward");
 }
 void rope_backward(float* dinp, const float* dout, const float* cs, const float* sn, int B, int Tn, int nh, int hd,
                    int ostride, int ooff) {
-  Rope<<<Blocks((size_t)B * Tn * nh * (hd / 2), 256), 256, 0, Stream()>>>(dinp, dout, cs, sn, B, Tn, nh, hd, ostride, ooff, true);
+  const unsigned blocks = Blocks((size_t)B * Tn * nh * (hd / 2), 256);
+  Rope<<<blocks, 256, 0, Stream()>>>(dinp, dout, cs, sn, B, Tn, nh, hd, ostride, ooff, true);
   Launched("rope backward");
 }
 

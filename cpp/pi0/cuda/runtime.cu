@@ -19,11 +19,12 @@ void Check(cudaError_t e, const char* what) {
 }
 
 namespace {
-bool g_capturing = false;  // set by Capture on the thread that captures
+thread_local bool g_capturing = false;  // this thread is capturing its stream into a graph
 }  // namespace
 
+// One stream per thread: the rollout and learner actors are threads of one process and run side by side.
 cudaStream_t Stream() {
-  static cudaStream_t s = [] {
+  static thread_local cudaStream_t s = [] {
     cudaStream_t st = nullptr;
     Check(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking), "cudaStreamCreate");
     return st;

@@ -11,8 +11,6 @@
 namespace riptide::pi0::cuda {
 namespace {
 
-#define RIPTIDE_FOR_EACH(i, n) for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
-
 __global__ void SiluFwd(float* out, const float* in, size_t n) {
   RIPTIDE_FOR_EACH(i, n) out[i] = in[i] / (1.f + expf(-in[i]));
 }

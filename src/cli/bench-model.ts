@@ -1,8 +1,8 @@
 // `riptide bench model`: PI0 training step time (forward + backward + AdamW) and chunk-sampling latency on random
 // inputs, with achieved GFLOP/s from the analytic count (src/model/flops.ts). On the CPU the figures sit next to
 // OpenBLAS sgemm GFLOP/s measured in the same run, so a figure reads as a fraction of what the machine's GEMM does;
-// on a GPU (--device cuda) next to our own GEMM kernel's TFLOP/s measured in the same run, and as MFU: achieved
-// FLOP/s over the device's dense bf16 tensor-core peak (a table of known parts below).
+// on a GPU (--device cuda) next to the GEMM engine's TFLOP/s (cuBLAS, or riptide's kernels) measured in the same
+// run, and as MFU: achieved FLOP/s over the device's dense bf16 tensor-core peak (a table of known parts below).
 import { performance } from 'node:perf_hooks';
 
 import { RiptideError } from '../errors.ts';
@@ -147,7 +147,8 @@ export async function benchModel(opts: BenchModelOptions): Promise<BenchModelRep
   report.sgemm_gflops_min = Math.min(...sgemmAll);
   report.train_gflops = trainGflops;
   report.train_sgemm_ratio = trainGflops / sgemm;
-  const gemmName = device === 'cuda' ? `our GEMM, ${opts.gemm ?? 'bf16'} (best of 6)` : 'sgemm (best of 6)';
+  const engine = cudaInfo().cublas ? 'cuBLAS' : 'riptide';
+  const gemmName = device === 'cuda' ? `${engine} GEMM, ${opts.gemm ?? 'bf16'} (best of 6)` : 'sgemm (best of 6)';
   rows.unshift({ figure: gemmName, batch: device === 'cuda' ? GPU_GEMM_N : SGEMM_N, ms: null, 'samples/s': null, 'GFLOP/s': sgemm });
   for (const r of rows) r['vs sgemm'] = (r['GFLOP/s'] as number) / sgemm;
   if (device === 'cuda') {

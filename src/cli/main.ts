@@ -33,7 +33,7 @@ function buildProgram(): Command {
     });
   bench
     .command('model')
-    .description('PI0 training and sampling speed next to the GEMM baseline (OpenBLAS sgemm; on a GPU our GEMM, and MFU)')
+    .description('PI0 training and sampling speed next to the GEMM baseline (OpenBLAS sgemm; on a GPU the GEMM engine, and MFU)')
     .option('--preset <name>', 'model preset: tiny, small, pi0 or a JSON file', 'small')
     .option('--device <device>', 'cpu, cuda or auto (the GPU when present)', 'cpu')
     .option('--gemm <precision>', 'GEMM precision on the GPU: bf16 (tensor cores) or fp32', 'bf16')

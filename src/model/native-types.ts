@@ -143,6 +143,6 @@ export interface NativePi0 {
   cudaInfo(): CudaInfo;
   // present only in a build with CUDA (cpp/pi0/cuda); each throws when no device is usable
   cudaSetGemm?(precision: 'bf16' | 'fp32'): void; // process-wide GEMM precision, default bf16
-  cudaGemmTflops?(n: number, repeats: number): number; // our GEMM kernel on n^3, TFLOP/s
+  cudaGemmTflops?(n: number, repeats: number): number; // the GEMM engine (cuBLAS or ours) on n^3, TFLOP/s
   cudaKernelCheck?(seed: number): CudaKernelCheck[]; // every kernel against the CPU reference
 }

@@ -87,7 +87,19 @@ for (const preset of ['tiny', 'small']) {
       assert.ok(relErr(g, wantGrads) <= tolGrad, `${what} gradient error ${relErr(g, wantGrads)}`);
       assert.ok(cosine(g, wantGrads) >= minCos, `${what} gradient cosine ${cosine(g, wantGrads)}`);
       gpuModel.trainStep([batch], ADAMW);
-      if (gemm === 'fp32') assert.ok(relErr(gpuModel.params(), cpu.params()) <= 1e-4, `${what} weights after a step`);
+      if (gemm === 'fp32') {
+        // A first AdamW step moves each weight by about lr * sign(g): a gradient near zero that rounds to the other
+        // sign moves its weight by 2 lr the other way, so bound the worst difference by that and count them.
+        const [p, q] = [gpuModel.params(), cpu.params()];
+        let worst = 0, off = 0;
+        for (let i = 0; i < p.length; i++) {
+          const d = Math.abs(p[i] - q[i]);
+          worst = Math.max(worst, d);
+          if (d > 1e-6) off++;
+        }
+        assert.ok(worst <= 2.02 * ADAMW.lrHeader, `${what} weights after a step: worst difference ${worst}`);
+        assert.ok(off <= 1e-3 * p.length, `${what} weights after a step: ${off} of ${p.length} differ by > 1e-6`);
+      }
       const act = gpuModel.sampleActions(inputs(c, 3, 9));
       assert.ok(relErr(act, wantAct) <= (gemm === 'fp32' ? 1e-3 : 5e-2), `${what} sampled actions error ${relErr(act, wantAct)}`);
     }

@@ -134,26 +134,26 @@ pi0::AdamWConfig ReadAdamW(const Napi::CallbackInfo& info) {
   return a;
 }
 
+// options[key], one of two strings: true when it is `yes`, false when it is `no` or missing.
+bool ReadChoice(const Napi::Env& env, const Napi::CallbackInfo& info, size_t arg, const char* what, const char* key,
+                const char* no, const char* yes) {
+  if (info.Length() <= arg || !info[arg].IsObject()) return false;
+  Napi::Value v = info[arg].As<Napi::Object>().Get(key);
+  if (v.IsUndefined()) return false;
+  std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  if (s != no && s != yes)
+    throw Napi::TypeError::New(env, std::string(what) + ": options." + key + " must be '" + no + "' or '" + yes + "'");
+  return s == yes;
+}
+
 // options.path: 'fast' (default) or 'reference'
 bool ReadPath(const Napi::Env& env, const Napi::CallbackInfo& info, size_t arg, const char* what) {
-  if (info.Length() <= arg || !info[arg].IsObject()) return true;
-  Napi::Value p = info[arg].As<Napi::Object>().Get("path");
-  if (p.IsUndefined()) return true;
-  std::string path = p.IsString() ? p.As<Napi::String>().Utf8Value() : "";
-  if (path != "fast" && path != "reference")
-    throw Napi::TypeError::New(env, std::string(what) + ": options.path must be 'fast' or 'reference'");
-  return path == "fast";
+  return !ReadChoice(env, info, arg, what, "path", "fast", "reference");
 }
 
 // options.device: 'cpu' (default) or 'cuda'; 'auto' is resolved before it gets here (src/model/device.ts).
 bool ReadCuda(const Napi::Env& env, const Napi::CallbackInfo& info, size_t arg, const char* what) {
-  if (info.Length() <= arg || !info[arg].IsObject()) return false;
-  Napi::Value d = info[arg].As<Napi::Object>().Get("device");
-  if (d.IsUndefined()) return false;
-  std::string device = d.IsString() ? d.As<Napi::String>().Utf8Value() : "";
-  if (device != "cpu" && device != "cuda")
-    throw Napi::TypeError::New(env, std::string(what) + ": options.device must be 'cpu' or 'cuda'");
-  return device == "cuda";
+  return ReadChoice(env, info, arg, what, "device", "cpu", "cuda");
 }
 
 class Pi0ModelWrap : public Napi::ObjectWrap<Pi0ModelWrap> {

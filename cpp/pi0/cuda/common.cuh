@@ -32,6 +32,23 @@ inline unsigned Blocks(size_t n, unsigned threads) {
 
 // Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the total. Fixed tree order,
 // so the result is the same on every run.
+// out[c] += sum over rows m < M of f(m, c), for c < C (parameter gradients: bias, norm weights). 256 threads: 32
+// channels per block, 8 row lanes, summed in a fixed order.
+template <typename F> __global__ void ChannelSum(float* out, int M, int C, F f) {
+  __shared__ float part[8][33];
+  const int c = threadIdx.x % 32, lane = threadIdx.x / 32, ch = blockIdx.x * 32 + c;
+  float s = 0.f;
+  if (ch < C)
+    for (int m = lane; m < M; m += 8) s += f(m, ch);
+  part[lane][c] = s;
+  __syncthreads();
+  if (lane == 0 && ch < C) {
+    float t = 0.f;
+    for (int l = 0; l < 8; l++) t += part[l][c];
+    out[ch] += t;
+  }
+}
+
 template <typename T> __device__ T BlockSum(T x) {
   __shared__ T part[32];
   for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);

@@ -185,22 +185,6 @@ void Run(float* C, int ldc, long long cb, GemmView A, GemmView B, const float* b
   Launched(g_gemm == Gemm::Bf16 ? "gemm (bf16 tensor cores)" : "gemm (fp32)");
 }
 
-// dbias (N) += column sums of dout (M, N): 32 columns per block, 8 row lanes summed in a fixed order.
-__global__ void ColumnSum(float* dbias, const float* dout, int M, int N) {
-  __shared__ float part[8][33];
-  const int c = threadIdx.x % 32, lane = threadIdx.x / 32, j = blockIdx.x * 32 + c;
-  float s = 0.f;
-  if (j < N)
-    for (int m = lane; m < M; m += 8) s += dout[(size_t)m * N + j];
-  part[lane][c] = s;
-  __syncthreads();
-  if (lane == 0 && j < N) {
-    float t = 0.f;
-    for (int l = 0; l < 8; l++) t += part[l][c];
-    dbias[j] += t;
-  }
-}
-
 }  // namespace
 
 void SetGemm(Gemm g) { g_gemm = g; }
@@ -226,7 +210,8 @@ void matmul_backward(float* dinp, float* dw, float* dbias, const float* dout, co
   if (dinp) Run(dinp, K, 0, GemmView{dout, N, 1}, GemmView{w, 1, K}, nullptr, M, K, N, 1.f, 1);
   if (dw) Run(dw, K, 0, GemmView{dout, 1, N}, GemmView{inp, 1, K}, nullptr, N, K, M, 1.f, 1);
   if (dbias) {
-    ColumnSum<<<(N + 31) / 32, 256, 0, Stream()>>>(dbias, dout, M, N);
+    auto column = [=] __device__(int m, int j) { return dout[(size_t)m * N + j]; };  // dbias: column sums of dout
+    ChannelSum<<<(N + 31) / 32, 256, 0, Stream()>>>(dbias, M, N, column);
     Launched("matmul bias gradient");
   }
 }

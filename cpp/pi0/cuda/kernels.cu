@@ -74,22 +74,7 @@ __global__ void LnBackward(float* dinp, const float* dout, const float* inp, con
   }
 }
 
-// Parameter gradients of the norms: out[c] += sum over rows m of f(m, c); 32 channels per block, 8 row lanes.
-template <typename F> __global__ void ChannelSum(float* out, int M, int C, F f) {
-  __shared__ float part[8][33];
-  const int c = threadIdx.x % 32, lane = threadIdx.x / 32, ch = blockIdx.x * 32 + c;
-  float s = 0.f;
-  if (ch < C)
-    for (int m = lane; m < M; m += 8) s += f(m, ch);
-  part[lane][c] = s;
-  __syncthreads();
-  if (lane == 0 && ch < C) {
-    float t = 0.f;
-    for (int l = 0; l < 8; l++) t += part[l][c];
-    out[ch] += t;
-  }
-}
-
+// Parameter gradients of the norms (ChannelSum, common.cuh).
 template <typename F> void LaunchChannelSum(float* out, int M, int C, F f, const char* name) {
   ChannelSum<<<(C + 31) / 32, 256, 0, Stream()>>>(out, M, C, f);
   Launched(name);

@@ -120,7 +120,7 @@ __global__ void __launch_bounds__(kThreads) GemmFp32(float* C, int ldc, long lon
 #if RIPTIDE_HAVE_CUBLAS
 // C[i][j] = (accumulate ? C[i][j] : 0) + bias[j], before a cuBLAS product that adds into C.
 __global__ void BiasRows(float* C, int ldc, const float* bias, int M, int N, bool accumulate) {
-  for (size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x; e < (size_t)M * N; e += (size_t)gridDim.x * blockDim.x) {
+  RIPTIDE_FOR_EACH(e, (size_t)M * N) {
     const size_t i = e / N, j = e % N;
     C[i * ldc + j] = (accumulate ? C[i * ldc + j] : 0.f) + bias[j];
   }

@@ -385,8 +385,7 @@ void StackForward(const Exec& ex, const Config& c, const std::vector<GemmaLayerW
     mm_fwd(ex, kpre, ln1, Lw.k, (const T*)nullptr, M, D, KD);
     rope_fwd(ex, kc, kpre, cs, sn, Bq, Tq, KV, hd, ks, Tc);
     mm_fwd(ex, vnew, ln1, Lw.v, (const T*)nullptr, M, D, KD);
-    for (int b = 0; b < Bq; b++)
-      copy(ex, vc + ((size_t)b * ks + Tc) * KD, vnew + (size_t)b * Tq * KD, (size_t)Tq * KD);
+    copy_rows(ex, vc + (size_t)Tc * KD, (size_t)ks * KD, vnew, (size_t)Tq * KD, (size_t)Tq * KD, Bq);
     if (kv_only_last && l == L - 1) break;
     T* qpre = a.q_pre.data() + l * MQ;
     T* q = a.q.data() + l * MQ;
@@ -464,8 +463,7 @@ void StackBackward(const Exec& ex, const Config& c, const std::vector<GemmaLayer
     }
     zero(ex, a.dk_pre);
     rope_bwd(ex, a.dk_pre.data(), dkc, cs, sn, Bq, Tq, KV, hd, ks, Tc);
-    for (int b = 0; b < Bq; b++)
-      copy(ex, a.dv_new.data() + (size_t)b * Tq * KD, dvc + ((size_t)b * ks + Tc) * KD, (size_t)Tq * KD);
+    copy_rows(ex, a.dv_new.data(), (size_t)Tq * KD, dvc + (size_t)Tc * KD, (size_t)ks * KD, (size_t)Tq * KD, Bq);
     mm_bwd(ex, a.dln.data(), Lg.k, (T*)nullptr, a.dk_pre.data(), ln1, Lw.k, M, D, KD);
     mm_bwd(ex, a.dln.data(), Lg.v, (T*)nullptr, a.dv_new.data(), ln1, Lw.v, M, D, KD);
     rms_bwd(ex, a.dres.data(), Lg.ln1, a.dln.data(), x, Lw.ln1, a.rstd1.data() + (size_t)l * M, M, D);
@@ -694,11 +692,13 @@ template <typename T> void Pi0<T>::head_forward(SuffixActs<T>& s, int act_row0) 
 template <typename T> void Pi0<T>::copy_prefix_cache(KVCache<T>& dst) {
   const Config& c = cfg_;
   const int B = pre_.B, P = c.prefix_len(), KD = c.num_kv_heads * c.head_dim;
+  // per layer and branch: the B prefix caches (P rows each) into the first P of dst's rows for sequences r*B + b
   for (int l = 0; l < c.depth; l++)
-    for (int bq = 0; bq < dst.B; bq++) {
-      size_t so = ((size_t)l * B + bq % B) * P * KD, dof = ((size_t)l * dst.B + bq) * dst.rows * KD;
-      copy(exec_, dst.k.data() + dof, pre_.cache.k.data() + so, (size_t)P * KD);
-      copy(exec_, dst.v.data() + dof, pre_.cache.v.data() + so, (size_t)P * KD);
+    for (int r = 0; r < dst.B / B; r++) {
+      const size_t so = (size_t)l * B * P * KD, dof = ((size_t)l * dst.B + (size_t)r * B) * dst.rows * KD;
+      const size_t sp = (size_t)P * KD, dp = (size_t)dst.rows * KD;
+      copy_rows(exec_, dst.k.data() + dof, dp, pre_.cache.k.data() + so, sp, sp, B);
+      copy_rows(exec_, dst.v.data() + dof, dp, pre_.cache.v.data() + so, sp, sp, B);
     }
 }
 
